@@ -1,0 +1,29 @@
+"""duolib: the helper package of the Asymmetric Duos book.
+
+The public API (see the book's method page for definitions)::
+
+    T = fit_temperature(val_logits, val_labels)
+    duo = fit_duo(large_val, small_val, val_labels)
+    pred, unc = predict(large_test, small_test, duo, mode="weighted", uncertainty="softmax")
+    evaluate(duo.combine(large_test, small_test), test_labels)
+"""
+
+from . import metrics, profiles, zoo
+from .calibrate import fit_temperature
+from .duo import MODES, Duo, fit_duo, predict
+from .metrics import evaluate
+from .paper_scale import to_paper_scale
+
+__all__ = [
+    "MODES",
+    "Duo",
+    "evaluate",
+    "fit_duo",
+    "fit_temperature",
+    "metrics",
+    "predict",
+    "profiles",
+    "to_paper_scale",
+    "zoo",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,90 @@
+"""The Asymmetric Duo: ``w_large * f_large + w_small * f_small`` with weights fitted on val NLL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import uncertainty as _uncertainty
+from ._checks import check_labels, check_pair, row_chunks
+from .logit_weights import W_MAX, fit_weights
+
+MODES = ("weighted", "unweighted", "uq_only")
+
+
+@dataclass(frozen=True)
+class Duo:
+    """Fitted weights of a Duo (the paper's T_large and T_small) and the validation NLL they reach.
+
+    ``combine`` applies them to any logits of the same two models.
+    """
+
+    w_large: float
+    w_small: float
+    val_nll: float
+
+    def combine(self, large_logits, small_logits) -> torch.Tensor:
+        """Duo logits ``w_large * large_logits + w_small * small_logits`` (float32 or wider)."""
+        large_t, small_t = check_pair(large_logits, small_logits)
+        dtype = torch.promote_types(torch.promote_types(large_t.dtype, small_t.dtype), torch.float32)
+        return self.w_large * large_t.to(dtype) + self.w_small * small_t.to(dtype)
+
+    @property
+    def weight_ratio(self) -> float:
+        """``w_large / w_small`` (the paper's Figure 10); infinite when the sidekick is dropped."""
+        return self.w_large / self.w_small if self.w_small > 0 else float("inf")
+
+
+def fit_duo(large_logits, small_logits, labels) -> Duo:
+    """The two non-negative weights minimising the NLL of the combined logits on (val) data.
+
+    Solved exactly (the NLL is convex in the weights) with a projected Newton method; a sidekick
+    that does not help gets ``w_small == 0`` and the Duo is then the temperature-scaled f_large.
+    """
+    large_t, small_t = check_pair(large_logits, small_logits)
+    labels_t = check_labels(labels, large_t.shape[0], large_t.shape[1])
+    # Starting from f_large alone keeps w_small at exactly 0 when the sidekick is irrelevant
+    # (e.g. constant logits, where every w_small gives the same NLL).
+    fit = fit_weights([large_t, small_t], labels_t, lower=0.0, upper=W_MAX, init=[1.0, 0.0])
+    w_large, w_small = (float(v) for v in fit.weights)
+    return Duo(w_large=w_large, w_small=w_small, val_nll=fit.nll)
+
+
+def _argmax(logits: torch.Tensor) -> np.ndarray:
+    out = np.empty(logits.shape[0], dtype=np.int64)
+    for rows in row_chunks(logits.shape[0]):
+        out[rows] = logits[rows].argmax(dim=1).cpu().numpy()
+    return out
+
+
+def predict(
+    large_logits,
+    small_logits,
+    duo: Duo | None = None,
+    mode: str = "weighted",
+    uncertainty: str = "softmax",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class predictions and uncertainties of a Duo in one of the paper's three modes.
+
+    * ``weighted`` (the paper's method): argmax and uncertainty of ``duo.combine(large, small)``.
+    * ``unweighted`` (ablation, T_large = T_small = 0.5): the mean of the raw logits; ``duo``
+      is not used.
+    * ``uq_only`` (ablation): the class predicted by f_large, with the uncertainty the weighted
+      Duo assigns to that class (``1 - p_duo[class]``, or the Duo's entropy).
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    _uncertainty.check_kind(uncertainty)
+    large_t, small_t = check_pair(large_logits, small_logits)
+    if mode == "unweighted":
+        combined = Duo(0.5, 0.5, float("nan")).combine(large_t, small_t)
+        return _argmax(combined), _uncertainty.from_logits(combined, uncertainty)
+    if duo is None:
+        raise ValueError(f"mode {mode!r} needs a fitted Duo (from fit_duo)")
+    combined = duo.combine(large_t, small_t)
+    if mode == "weighted":
+        return _argmax(combined), _uncertainty.from_logits(combined, uncertainty)
+    prediction = _argmax(large_t)
+    return prediction, _uncertainty.from_logits(combined, uncertainty, at=prediction)

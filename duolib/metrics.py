@@ -1,0 +1,319 @@
+"""Accuracy, proper scores, calibration and selective-classification metrics.
+
+All metrics are fractions (accuracy 0.81, not 81%); ``duolib.paper_scale`` converts them to the
+units of the paper's tables. Conventions, chosen deliberately (see the book's method page):
+
+* **Uncertainty** is ``1 - p[predicted class]`` (softmax response) unless an ``uncertainty``
+  vector is passed (entropy, or a Duo's uncertainty for another model's prediction).
+* **Ties in uncertainty** never make a metric depend on sample order. A block of tied
+  uncertainties is one point of the risk–coverage curve (it is accepted or rejected as a whole).
+* **AURC** = ``mean_k r_k``, with ``r_k`` the error rate of the k most certain samples
+  (Geifman et al. 2019; exactly the paper's released code). With ties, ``r_k`` is its
+  expectation over random orders of the tied samples (errors spread evenly through the block),
+  so AURC is the paper's value averaged over all tie-breaks.
+* **E-AURC** = AURC minus the AURC of the oracle ordering (all correct predictions first),
+  computed with the same discrete sum, so it is >= 0 (the paper's code; not Geifman's
+  closed form, which can make E-AURC negative at small N).
+* **AUGRC** (Traub et al. 2024) = area under the generalised risk (errors accepted / N) against
+  coverage, by the trapezoid rule from (0, 0), the convention of fd-shifts. Within a tie block the
+  generalised risk grows linearly in expectation, which is what the trapezoid integrates.
+* **SAC@a** = the largest coverage (at a step end) whose selective accuracy is >= a, else 0.
+  Compared in exact arithmetic on counts, so a risk of exactly 1 - a qualifies.
+* **ECE**: 15 equal-width confidence bins (lower, upper], confidence = ``p[prediction]``.
+* **Brier**: mean over samples of ``sum_c (p_c - onehot_c)^2`` (0 to 2). The paper's tables use
+  the one-hot-flattened mean, which is this value divided by the number of classes.
+* **Correctness AUROC**: probability that a random correct prediction is less uncertain than a
+  random wrong one (ties count one half); NaN when all predictions are correct or all wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy.stats import rankdata
+
+from . import uncertainty as _uncertainty
+from ._checks import check_labels, check_scores, check_vector, row_chunks
+
+SAC_LEVELS = (0.90, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
+ECE_BINS = 15
+_PROB_TOL = 1e-3
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics on per-sample vectors: correctness and uncertainty
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_selective(correct, uncertainty) -> tuple[np.ndarray, np.ndarray]:
+    correct_arr = np.asarray(
+        correct.cpu().numpy() if isinstance(correct, torch.Tensor) else correct
+    )
+    if correct_arr.ndim != 1 or correct_arr.size == 0:
+        raise ValueError(f"correct must be a non-empty 1-D array, got shape {correct_arr.shape}")
+    if not np.isin(correct_arr, (0, 1)).all():
+        raise ValueError("correct must hold booleans (or 0/1)")
+    unc = check_vector(uncertainty, correct_arr.size, "uncertainty")
+    return correct_arr.astype(bool), unc
+
+
+@dataclass(frozen=True)
+class RiskCoverage:
+    """The selective risk–coverage curve, one point per distinct uncertainty value.
+
+    ``coverage[b]`` is the fraction of samples accepted when every sample with uncertainty up to
+    the b-th distinct value is accepted; ``risk[b]`` the error rate among them;
+    ``generalized_risk[b]`` the errors among them divided by all samples (Traub et al. 2024).
+    """
+
+    coverage: np.ndarray
+    risk: np.ndarray
+    generalized_risk: np.ndarray
+    threshold: np.ndarray
+    accepted: np.ndarray
+    errors: np.ndarray
+
+
+def risk_coverage(correct, uncertainty) -> RiskCoverage:
+    """The risk–coverage curve of a selective classifier that abstains on high uncertainty."""
+    correct_arr, unc = _check_selective(correct, uncertainty)
+    order = np.argsort(unc, kind="stable")
+    sorted_unc = unc[order]
+    cumulative_errors = np.cumsum(~correct_arr[order])
+    # Last index of each block of equal uncertainty: a tie block is one coverage step.
+    ends = np.flatnonzero(np.append(sorted_unc[1:] != sorted_unc[:-1], True))
+    accepted = ends + 1
+    errors = cumulative_errors[ends]
+    n = correct_arr.size
+    return RiskCoverage(
+        coverage=accepted / n,
+        risk=errors / accepted,
+        generalized_risk=errors / n,
+        threshold=sorted_unc[ends],
+        accepted=accepted,
+        errors=errors,
+    )
+
+
+def _steps(curve: RiskCoverage) -> np.ndarray:
+    return np.diff(curve.coverage, prepend=0.0)
+
+
+def _aurc(curve: RiskCoverage) -> float:
+    # Inside a tie block of m samples holding e errors, a random order puts e * j / m errors
+    # (in expectation) among its first j samples; the selective risk at position k is then the
+    # expected errors so far divided by k. Summing over positions gives the expectation of the
+    # per-sample AURC over every order of the tied samples.
+    sizes = np.diff(curve.accepted, prepend=0)
+    errors_before = curve.errors - np.diff(curve.errors, prepend=0)
+    block_errors = curve.errors - errors_before
+    position = np.arange(1, curve.accepted[-1] + 1)
+    block = np.repeat(np.arange(sizes.size), sizes)
+    start = curve.accepted[block] - sizes[block]
+    expected_errors = errors_before[block] + block_errors[block] * (position - start) / sizes[block]
+    return float(np.mean(expected_errors / position))
+
+
+def aurc(correct, uncertainty) -> float:
+    """Area under the selective risk–coverage curve (lower is better; 0 to 1)."""
+    return _aurc(risk_coverage(correct, uncertainty))
+
+
+def oracle_aurc(correct) -> float:
+    """AURC of the ideal ordering of the same predictions: every correct one first."""
+    correct_arr = np.asarray(correct, dtype=bool)
+    n = correct_arr.size
+    num_correct = int(correct_arr.sum())
+    k = np.arange(num_correct + 1, n + 1)
+    return float(np.sum((k - num_correct) / k) / n)
+
+
+def eaurc(correct, uncertainty) -> float:
+    """Excess AURC over the oracle ordering of the same predictions (>= 0)."""
+    correct_arr, unc = _check_selective(correct, uncertainty)
+    return aurc(correct_arr, unc) - oracle_aurc(correct_arr)
+
+
+def _augrc(curve: RiskCoverage) -> float:
+    previous = np.concatenate([[0.0], curve.generalized_risk[:-1]])
+    return float(np.sum(_steps(curve) * (curve.generalized_risk + previous) / 2))
+
+
+def augrc(correct, uncertainty) -> float:
+    """Area under the generalised risk–coverage curve (Traub et al. 2024; lower is better)."""
+    return _augrc(risk_coverage(correct, uncertainty))
+
+
+def _sac(curve: RiskCoverage, accuracy: float) -> float:
+    if not 0.0 < accuracy <= 1.0:
+        raise ValueError(f"accuracy must be in (0, 1], got {accuracy}")
+    correct_accepted = curve.accepted - curve.errors
+    # Counts compared with a relative tolerance of 1e-12, so that e.g. 49/50 meets 0.98 even
+    # though 0.98 * 50 is 49.00000000000001 in floating point.
+    meets = correct_accepted >= accuracy * curve.accepted * (1 - 1e-12)
+    return float(curve.coverage[meets].max()) if meets.any() else 0.0
+
+
+def sac(correct, uncertainty, accuracy: float = 0.98) -> float:
+    """Selective accuracy constraint: the largest coverage with selective accuracy >= ``accuracy``."""
+    return _sac(risk_coverage(correct, uncertainty), accuracy)
+
+
+def correctness_auroc(correct, uncertainty) -> float:
+    """AUROC of ``-uncertainty`` as a score separating correct from wrong predictions."""
+    correct_arr, unc = _check_selective(correct, uncertainty)
+    num_pos = int(correct_arr.sum())
+    num_neg = correct_arr.size - num_pos
+    if num_pos == 0 or num_neg == 0:
+        return float("nan")
+    ranks = rankdata(-unc)  # average ranks for ties: the Mann-Whitney statistic
+    u_statistic = ranks[correct_arr].sum() - num_pos * (num_pos + 1) / 2
+    return float(u_statistic / (num_pos * num_neg))
+
+
+def ece(correct, confidence, num_bins: int = ECE_BINS) -> float:
+    """Expected calibration error with equal-width bins (lower, upper] over [0, 1]."""
+    correct_arr = np.asarray(correct, dtype=np.float64)
+    conf = np.asarray(confidence, dtype=np.float64)
+    if conf.shape != correct_arr.shape or conf.ndim != 1 or conf.size == 0:
+        raise ValueError("correct and confidence must be non-empty 1-D arrays of one length")
+    if np.any((conf < 0) | (conf > 1)) or not np.all(np.isfinite(conf)):
+        raise ValueError("confidence must lie in [0, 1]")
+    # Bin b holds (b/B, (b+1)/B]; a confidence of exactly 0 joins the first bin.
+    bins = np.clip(np.ceil(conf * num_bins).astype(np.int64) - 1, 0, num_bins - 1)
+    gap = np.bincount(bins, weights=correct_arr - conf, minlength=num_bins)
+    return float(np.sum(np.abs(gap)) / conf.size)
+
+
+def macro_f1(labels, prediction) -> float:
+    """Unweighted mean of per-class F1 over classes present in labels or predictions."""
+    y = np.asarray(labels, dtype=np.int64)
+    p = np.asarray(prediction, dtype=np.int64)
+    size = int(max(y.max(), p.max())) + 1
+    true_pos = np.bincount(y[y == p], minlength=size)
+    support = np.bincount(y, minlength=size)
+    predicted = np.bincount(p, minlength=size)
+    present = (support + predicted) > 0
+    f1 = 2 * true_pos[present] / (support[present] + predicted[present])
+    return float(f1.mean())
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluate: every metric from a score matrix
+# ---------------------------------------------------------------------------------------------
+
+
+def _scores_kind(scores: torch.Tensor, kind: str) -> str:
+    if kind not in ("auto", "logits", "probs"):
+        raise ValueError(f"kind must be 'auto', 'logits' or 'probs', got {kind!r}")
+    looks_like_probs = True
+    for rows in row_chunks(scores.shape[0]):
+        chunk = scores[rows].to(torch.float64)
+        if (
+            bool((chunk < 0).any())
+            or bool((chunk > 1).any())
+            or bool(((chunk.sum(dim=1) - 1).abs() > _PROB_TOL).any())
+        ):
+            looks_like_probs = False
+            break
+    if kind == "probs" and not looks_like_probs:
+        raise ValueError(
+            "kind='probs' but rows are not probability vectors (entries in [0, 1] summing to 1)"
+        )
+    if kind == "auto":
+        return "probs" if looks_like_probs else "logits"
+    return kind
+
+
+def _row_statistics(scores: torch.Tensor, labels: torch.Tensor, prediction, kind: str):
+    """Per-row log p[label], p[prediction], sum_c p_c^2, entropy and argmax, in float64."""
+    n = scores.shape[0]
+    stats = {name: np.empty(n) for name in ("log_p_true", "p_pred", "sum_sq", "entropy")}
+    argmax = np.empty(n, dtype=np.int64)
+    tiny = np.finfo(np.float64).eps  # scikit-learn's log_loss clips probabilities the same way
+    for rows in row_chunks(n):
+        chunk = scores[rows].to(torch.float64)
+        if kind == "logits":
+            log_p = torch.log_softmax(chunk, dim=1)
+            probs = log_p.exp()
+        else:
+            probs = chunk / chunk.sum(dim=1, keepdim=True)
+            log_p = probs.clamp_min(tiny).log()
+        row_argmax = probs.argmax(dim=1)
+        argmax[rows] = row_argmax.cpu().numpy()
+        at = row_argmax if prediction is None else torch.as_tensor(prediction[rows])
+        at = at.to(probs.device)
+        idx = labels[rows].to(probs.device)
+        stats["log_p_true"][rows] = log_p.gather(1, idx[:, None])[:, 0].cpu().numpy()
+        stats["p_pred"][rows] = probs.gather(1, at[:, None])[:, 0].cpu().numpy()
+        stats["sum_sq"][rows] = (probs * probs).sum(dim=1).cpu().numpy()
+        stats["entropy"][rows] = (-(probs * log_p).sum(dim=1)).cpu().numpy()
+    return stats, argmax
+
+
+def evaluate(
+    scores,
+    labels,
+    prediction=None,
+    uncertainty=None,
+    *,
+    kind: str = "auto",
+    uncertainty_kind: str = "softmax",
+    sac_levels=SAC_LEVELS,
+) -> dict[str, float]:
+    """Every metric of the book for one set of predictions, as fractions.
+
+    ``scores``: logits or probabilities, shape (N, K) (``kind`` says which; ``auto`` takes rows
+    that are probability vectors for probabilities). ``prediction`` overrides the argmax class
+    and ``uncertainty`` the per-sample uncertainty (both are how the UQ-only Duo is scored);
+    otherwise uncertainty is the softmax response ``1 - p[prediction]`` or, with
+    ``uncertainty_kind="entropy"``, the predictive entropy. NLL, Brier and ECE always come from
+    ``scores``; ECE bins the confidence ``p[prediction]``.
+
+    Returns accuracy, macro_f1, nll, brier, ece, auroc, aurc, eaurc, augrc and ``sac_90`` ...
+    ``sac_99`` (one per entry of ``sac_levels``).
+    """
+    scores_t = check_scores(scores, "scores")
+    n, num_classes = scores_t.shape
+    labels_t = check_labels(labels, n, num_classes)
+    _uncertainty.check_kind(uncertainty_kind)
+    if prediction is not None:
+        prediction = check_vector(prediction, n, "prediction", integer=True)
+        if prediction.min() < 0 or prediction.max() >= num_classes:
+            raise ValueError(f"prediction holds class indices outside [0, {num_classes})")
+    kind = _scores_kind(scores_t, kind)
+    stats, argmax = _row_statistics(scores_t, labels_t, prediction, kind)
+    pred = argmax if prediction is None else prediction
+    y = labels_t.numpy()
+    correct = pred == y
+    if uncertainty is not None:
+        unc = check_vector(uncertainty, n, "uncertainty")
+    elif uncertainty_kind == "entropy":
+        unc = stats["entropy"]
+    elif kind == "logits" and prediction is None:
+        unc = _uncertainty.from_logits(scores_t, "softmax")  # float64, no saturation ties
+    else:
+        unc = 1.0 - stats["p_pred"]
+    p_true = np.exp(stats["log_p_true"])
+    result = {
+        "accuracy": float(correct.mean()),
+        "macro_f1": macro_f1(y, pred),
+        "nll": float(-stats["log_p_true"].mean()),
+        "brier": float(np.mean(stats["sum_sq"] - 2 * p_true + 1)),
+        "ece": ece(correct, np.clip(stats["p_pred"], 0.0, 1.0)),
+        "auroc": correctness_auroc(correct, unc),
+    }
+    curve = risk_coverage(correct, unc)
+    result["aurc"] = _aurc(curve)
+    result["eaurc"] = result["aurc"] - oracle_aurc(correct)
+    result["augrc"] = _augrc(curve)
+    for level in sac_levels:
+        result[sac_key(level)] = _sac(curve, level)
+    return result
+
+
+def sac_key(level: float) -> str:
+    """Name of the SAC entry in ``evaluate``'s result: 0.98 -> ``"sac_98"``."""
+    return f"sac_{round(level * 100):d}"

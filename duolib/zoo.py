@@ -1,0 +1,201 @@
+"""The model zoo of the paper (Appendix A.1): architectures, compute and published accuracy.
+
+Nothing here downloads anything. torchvision models are described by torchvision's own weight
+metadata, which ships inside the torchvision package; the two timm models' compute was measured
+once by ``scripts/measure_timm_flops.py`` into ``duolib/data/timm_models.csv``.
+
+GFLOPs follow torchvision's convention (multiply-accumulates, ResNet-50 = 4.089); see
+``duolib.flops``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+# The four f_large of the paper (Section 4) and ResNet-50, the base model of Tables 1-3.
+LARGE_MODELS = (
+    "convnext_base",
+    "swin_v2_b",
+    "tf_efficientnetv2_l.in21k_ft_in1k",
+    "vit_base_patch16_clip_224.laion2b_ft_in1k",
+)
+# Sidekick families of Appendix A.1 (torchvision), smallest members first.
+SIDEKICK_MODELS = (
+    "mnasnet0_5",
+    "mnasnet0_75",
+    "mnasnet1_0",
+    "mnasnet1_3",
+    "shufflenet_v2_x0_5",
+    "shufflenet_v2_x1_0",
+    "shufflenet_v2_x1_5",
+    "shufflenet_v2_x2_0",
+    "efficientnet_b0",
+    "efficientnet_b1",
+    "efficientnet_b2",
+    "efficientnet_b3",
+    "efficientnet_b4",
+    "efficientnet_v2_s",
+    "regnet_y_400mf",
+    "regnet_y_800mf",
+    "regnet_y_1_6gf",
+    "regnet_y_3_2gf",
+    "regnet_x_400mf",
+    "regnet_x_1_6gf",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnext50_32x4d",
+    "convnext_tiny",
+    "convnext_small",
+    "swin_t",
+    "swin_s",
+    "swin_v2_t",
+    "swin_v2_s",
+)
+TIMM_MODELS = tuple(name for name in LARGE_MODELS if "." in name)
+# What each timm model was pretrained on (the paper's "weights tag"), from its timm name.
+_TIMM_PRETRAINING = {
+    "tf_efficientnetv2_l.in21k_ft_in1k": "ImageNet-21k, fine-tuned on ImageNet-1k",
+    "vit_base_patch16_clip_224.laion2b_ft_in1k": "CLIP on LAION-2B, fine-tuned on ImageNet-1k",
+}
+
+_FAMILY_PATTERNS = (
+    ("EfficientNet-V2", r"efficientnet_?v2"),
+    ("EfficientNet", r"efficientnet"),
+    ("MobileNet", r"mobilenet"),
+    ("MNASNet", r"mnasnet"),
+    ("ShuffleNet-V2", r"shufflenet"),
+    ("SqueezeNet", r"squeezenet"),
+    ("RegNet", r"regnet"),
+    ("Wide ResNet", r"wide_resnet"),
+    ("ResNeXt", r"resnext"),
+    ("ResNet", r"resnet"),
+    ("DenseNet", r"densenet"),
+    ("VGG", r"vgg"),
+    ("ConvNeXt", r"convnext"),
+    ("Swin-V2", r"swin_v2"),
+    ("Swin", r"swin"),
+    ("MaxViT", r"maxvit"),
+    ("ViT", r"vit"),
+    ("Inception", r"inception|googlenet"),
+    ("AlexNet", r"alexnet"),
+)
+
+
+def family_of(name: str) -> str:
+    """The architecture family of a torchvision or timm model name ('resnet50' -> 'ResNet')."""
+    for family, pattern in _FAMILY_PATTERNS:
+        if re.search(pattern, name):
+            return family
+    return "other"
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    name: str
+    source: str  # "torchvision" or "timm"
+    weights: str  # torchvision weights enum member, or the timm pretrained tag
+    family: str
+    gflops: float  # giga multiply-accumulates per image at input_size
+    params: int
+    input_size: int
+    imagenet_top1: float  # percent, NaN where the source publishes none
+    role: str  # "large", "sidekick", or "not in the paper's zoo" (catalog only)
+
+
+@cache
+def _torchvision_entry(name: str) -> ZooEntry:
+    from torchvision.models import get_model_weights
+
+    weights = get_model_weights(name).DEFAULT
+    meta = weights.meta
+    return ZooEntry(
+        name=name,
+        source="torchvision",
+        weights=f"{type(weights).__name__}.{weights.name}",
+        family=family_of(name),
+        gflops=float(meta["_ops"]),
+        params=int(meta["num_params"]),
+        input_size=int(weights.transforms().crop_size[0]),
+        imagenet_top1=float(meta["_metrics"]["ImageNet-1K"]["acc@1"]),
+        role=_role(name),
+    )
+
+
+def _role(name: str) -> str:
+    if name in LARGE_MODELS:
+        return "large"
+    return "sidekick" if name in SIDEKICK_MODELS else "not in the paper's zoo"
+
+
+@cache
+def _timm_table() -> dict[str, dict[str, str]]:
+    path = resources.files("duolib") / "data" / "timm_models.csv"
+    with path.open() as f:
+        return {row["name"]: row for row in csv.DictReader(f)}
+
+
+def _timm_entry(name: str) -> ZooEntry:
+    row = _timm_table()[name]
+    return ZooEntry(
+        name=name,
+        source="timm",
+        weights=f"{name} ({_TIMM_PRETRAINING[name]})",
+        family=family_of(name.split(".")[0]),
+        gflops=float(row["gflops"]),
+        params=int(row["params"]),
+        input_size=int(row["input_size"]),
+        imagenet_top1=math.nan,  # timm's wheel ships no accuracy table
+        role="large",
+    )
+
+
+def names() -> tuple[str, ...]:
+    """Every model of the paper's zoo, f_large first."""
+    return LARGE_MODELS + tuple(n for n in SIDEKICK_MODELS if n not in LARGE_MODELS)
+
+
+def get(name: str) -> ZooEntry:
+    """The zoo entry of a paper model, e.g. ``get("resnet50").gflops == 4.089``."""
+    if name in TIMM_MODELS:
+        return _timm_entry(name)
+    if name in LARGE_MODELS or name in SIDEKICK_MODELS:
+        return _torchvision_entry(name)
+    raise ValueError(f"unknown model {name!r}; the zoo has {', '.join(names())}")
+
+
+def flops_balance(large: str, small: str) -> float:
+    """FLOPs(f_small) / FLOPs(f_large): the extra compute of a Duo over f_large alone."""
+    return get(small).gflops / get(large).gflops
+
+
+def torchvision_catalog():
+    """Every torchvision ImageNet classifier with its DEFAULT weights' published numbers.
+
+    A pandas DataFrame with name, family, gflops, params, imagenet_top1, in_paper_zoo. Read from
+    the metadata bundled in torchvision: no download.
+    """
+    import pandas as pd
+    import torchvision
+    from torchvision.models import list_models
+
+    rows = []
+    for name in list_models(module=torchvision.models):
+        entry = _torchvision_entry(name)
+        rows.append(
+            {
+                "name": name,
+                "family": entry.family,
+                "gflops": entry.gflops,
+                "params": entry.params,
+                "imagenet_top1": entry.imagenet_top1,
+                "in_paper_zoo": name in LARGE_MODELS or name in SIDEKICK_MODELS,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,22 @@
+"""Shared fixtures: small synthetic logits that behave like a large and a small classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+def make_pair(num_samples=1500, num_classes=10, seed=0, large_signal=3.0, small_signal=1.5):
+    """Labels and logits of a stronger and a weaker model whose errors are partly shared."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, num_classes, num_samples)
+    onehot = np.eye(num_classes)[labels]
+    shared = rng.normal(size=(num_samples, num_classes))  # what makes an example hard for both
+    large = large_signal * onehot + shared + 0.8 * rng.normal(size=(num_samples, num_classes))
+    small = small_signal * onehot + 0.5 * shared + rng.normal(size=(num_samples, num_classes))
+    return labels, large.astype(np.float32), small.astype(np.float32)
+
+
+@pytest.fixture
+def pair():
+    return make_pair()
