@@ -42,9 +42,12 @@ def check_scores(x, name: str = "logits") -> torch.Tensor:
         raise ValueError(f"{name} must have at least 2 classes, got {t.shape[1]}")
     if not t.is_floating_point():
         t = t.to(torch.float64)
-    if not bool(torch.isfinite(t).all()):
+    # min and max propagate NaN and reach +-inf if any entry does; one fast reduction instead of
+    # a full-size isfinite mask, which is only built to count the culprits.
+    if not bool(torch.isfinite(torch.stack(torch.aminmax(t))).all()):
         bad = int((~torch.isfinite(t)).sum())
-        raise ValueError(f"{name} contains {bad} NaN or infinite values")
+        if bad:
+            raise ValueError(f"{name} contains {bad} NaN or infinite values")
     return t
 
 
@@ -54,9 +57,7 @@ def check_labels(labels, num_samples: int, num_classes: int, name: str = "labels
     if t.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got shape {tuple(t.shape)}")
     if t.shape[0] != num_samples:
-        raise ValueError(
-            f"{name} has {t.shape[0]} entries but the scores have {num_samples} rows"
-        )
+        raise ValueError(f"{name} has {t.shape[0]} entries but the scores have {num_samples} rows")
     if t.is_floating_point():
         if not bool(torch.isfinite(t).all()) or not bool((t == t.round()).all()):
             raise ValueError(f"{name} must hold integer class indices")

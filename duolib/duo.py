@@ -18,7 +18,8 @@ MODES = ("weighted", "unweighted", "uq_only")
 class Duo:
     """Fitted weights of a Duo (the paper's T_large and T_small) and the validation NLL they reach.
 
-    ``combine`` applies them to any logits of the same two models.
+    ``val_nll`` is computed in the logits' precision (from float32 logits, to about 1e-8).
+    ``combine`` applies the weights to any logits of the same two models.
     """
 
     w_large: float
@@ -28,7 +29,9 @@ class Duo:
     def combine(self, large_logits, small_logits) -> torch.Tensor:
         """Duo logits ``w_large * large_logits + w_small * small_logits`` (float32 or wider)."""
         large_t, small_t = check_pair(large_logits, small_logits)
-        dtype = torch.promote_types(torch.promote_types(large_t.dtype, small_t.dtype), torch.float32)
+        dtype = torch.promote_types(
+            torch.promote_types(large_t.dtype, small_t.dtype), torch.float32
+        )
         return self.w_large * large_t.to(dtype) + self.w_small * small_t.to(dtype)
 
     @property

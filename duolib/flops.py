@@ -14,7 +14,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 
 def count_gflops(model: torch.nn.Module, input_size: tuple[int, int, int]) -> float:
-    """Giga multiply-accumulates of one forward pass on a single image of ``input_size`` (C, H, W)."""
+    """Giga multiply-accumulates of one forward pass on one image of shape ``input_size``."""
     model = model.eval()
     example = torch.zeros(1, *input_size)
     counter = FlopCounterMode(display=False)

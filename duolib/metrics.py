@@ -157,7 +157,7 @@ def _sac(curve: RiskCoverage, accuracy: float) -> float:
 
 
 def sac(correct, uncertainty, accuracy: float = 0.98) -> float:
-    """Selective accuracy constraint: the largest coverage with selective accuracy >= ``accuracy``."""
+    """Selective accuracy constraint: largest coverage with selective accuracy >= ``accuracy``."""
     return _sac(risk_coverage(correct, uncertainty), accuracy)
 
 
@@ -208,16 +208,11 @@ def macro_f1(labels, prediction) -> float:
 def _scores_kind(scores: torch.Tensor, kind: str) -> str:
     if kind not in ("auto", "logits", "probs"):
         raise ValueError(f"kind must be 'auto', 'logits' or 'probs', got {kind!r}")
-    looks_like_probs = True
-    for rows in row_chunks(scores.shape[0]):
-        chunk = scores[rows].to(torch.float64)
-        if (
-            bool((chunk < 0).any())
-            or bool((chunk > 1).any())
-            or bool(((chunk.sum(dim=1) - 1).abs() > _PROB_TOL).any())
-        ):
-            looks_like_probs = False
-            break
+    low, high = (float(v) for v in torch.aminmax(scores))
+    looks_like_probs = low >= 0 and high <= 1
+    if looks_like_probs:
+        row_sums = scores.sum(dim=1, dtype=torch.float64)
+        looks_like_probs = bool(((row_sums - 1).abs() <= _PROB_TOL).all())
     if kind == "probs" and not looks_like_probs:
         raise ValueError(
             "kind='probs' but rows are not probability vectors (entries in [0, 1] summing to 1)"
@@ -227,30 +222,54 @@ def _scores_kind(scores: torch.Tensor, kind: str) -> str:
     return kind
 
 
+# Rows per chunk: small enough that a chunk's temporaries stay in cache.
+_PASS_ROWS = 512
+
+
 def _row_statistics(scores: torch.Tensor, labels: torch.Tensor, prediction, kind: str):
-    """Per-row log p[label], p[prediction], sum_c p_c^2, entropy and argmax, in float64."""
+    """Per-row statistics of the predictive distribution, in one chunked pass.
+
+    Returns float64 vectors ``log_p_true``, ``p_pred``, ``unc_pred`` (``1 - p[prediction]``),
+    ``sum_sq`` (``sum_c p_c^2``), ``entropy``, and the argmax. From logits, everything is
+    computed relative to the row maximum, and ``1 - p[prediction]`` as the mass of the other
+    classes, ``sum_{c != pred} e_c / sum_c e_c``: accurate even where ``p`` rounds to 1.
+    """
     n = scores.shape[0]
-    stats = {name: np.empty(n) for name in ("log_p_true", "p_pred", "sum_sq", "entropy")}
-    argmax = np.empty(n, dtype=np.int64)
-    tiny = np.finfo(np.float64).eps  # scikit-learn's log_loss clips probabilities the same way
-    for rows in row_chunks(n):
-        chunk = scores[rows].to(torch.float64)
+    names = ("log_p_true", "p_pred", "unc_pred", "sum_sq", "entropy")
+    stats = {name: torch.empty(n, dtype=torch.float64) for name in names}
+    argmax = torch.empty(n, dtype=torch.int64)
+    prediction_t = None if prediction is None else torch.as_tensor(prediction)
+    dtype = torch.promote_types(scores.dtype, torch.float32)
+    tiny = float(torch.finfo(dtype).eps)  # scikit-learn's log_loss clips probabilities alike
+    for rows in row_chunks(n, _PASS_ROWS):
+        chunk = scores[rows].to(dtype)
+        idx = labels[rows].to(chunk.device)[:, None]
         if kind == "logits":
-            log_p = torch.log_softmax(chunk, dim=1)
-            probs = log_p.exp()
+            row_max, row_argmax = chunk.max(dim=1, keepdim=True)
+            shifted = chunk - row_max
+            mass = shifted.exp()
+            norm = mass.sum(dim=1, keepdim=True)
+            log_norm = norm.log()
+            log_p_true = shifted.gather(1, idx) - log_norm
+            entropy = log_norm[:, 0] - torch.linalg.vecdot(mass, shifted, dim=1) / norm[:, 0]
+            sum_sq = torch.linalg.vecdot(mass, mass, dim=1) / norm[:, 0] ** 2
         else:
-            probs = chunk / chunk.sum(dim=1, keepdim=True)
-            log_p = probs.clamp_min(tiny).log()
-        row_argmax = probs.argmax(dim=1)
-        argmax[rows] = row_argmax.cpu().numpy()
-        at = row_argmax if prediction is None else torch.as_tensor(prediction[rows])
-        at = at.to(probs.device)
-        idx = labels[rows].to(probs.device)
-        stats["log_p_true"][rows] = log_p.gather(1, idx[:, None])[:, 0].cpu().numpy()
-        stats["p_pred"][rows] = probs.gather(1, at[:, None])[:, 0].cpu().numpy()
-        stats["sum_sq"][rows] = (probs * probs).sum(dim=1).cpu().numpy()
-        stats["entropy"][rows] = (-(probs * log_p).sum(dim=1)).cpu().numpy()
-    return stats, argmax
+            mass = chunk / chunk.sum(dim=1, keepdim=True)
+            norm = torch.ones_like(mass[:, :1])
+            row_argmax = mass.argmax(dim=1, keepdim=True)
+            log_p = mass.clamp_min(tiny).log()
+            log_p_true = log_p.gather(1, idx)
+            entropy = -torch.linalg.vecdot(mass, log_p, dim=1)
+            sum_sq = torch.linalg.vecdot(mass, mass, dim=1)
+        at = row_argmax if prediction_t is None else prediction_t[rows].to(chunk.device)[:, None]
+        p_pred = mass.gather(1, at) / norm
+        other_mass = mass.scatter(1, at, 0.0).sum(dim=1, keepdim=True) / norm
+        argmax[rows] = row_argmax[:, 0].cpu()
+        for name, value in zip(
+            names, (log_p_true, p_pred, other_mass, sum_sq, entropy), strict=True
+        ):
+            stats[name][rows] = value.reshape(-1).to(torch.float64).cpu()
+    return {name: value.numpy() for name, value in stats.items()}, argmax.numpy()
 
 
 def evaluate(
@@ -292,10 +311,8 @@ def evaluate(
         unc = check_vector(uncertainty, n, "uncertainty")
     elif uncertainty_kind == "entropy":
         unc = stats["entropy"]
-    elif kind == "logits" and prediction is None:
-        unc = _uncertainty.from_logits(scores_t, "softmax")  # float64, no saturation ties
     else:
-        unc = 1.0 - stats["p_pred"]
+        unc = stats["unc_pred"]
     p_true = np.exp(stats["log_p_true"])
     result = {
         "accuracy": float(correct.mean()),

@@ -1,4 +1,4 @@
-"""Temperature and Duo fits against SciPy's optimisers on the same objective, and their properties."""
+"""Temperature and Duo fits against SciPy on the same objective, and their properties."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def test_temperature_matches_scipy(pair):
     labels, large, _ = pair
     temperature = dl.fit_temperature(large, labels)
     result = minimize_scalar(
-        lambda t: reference_nll([1.0 / t], [large], labels), bounds=(0.05, 20), method="bounded",
+        lambda t: reference_nll([1.0 / t], [large], labels),
+        bounds=(0.05, 20),
+        method="bounded",
         options={"xatol": 1e-10},
     )
     assert temperature == pytest.approx(result.x, rel=1e-4)
@@ -59,8 +61,10 @@ def test_duo_matches_scipy(pair):
     labels, large, small = pair
     duo = dl.fit_duo(large, small, labels)
     weights, scipy_value = scipy_duo(large, small, labels)
-    assert duo.val_nll == pytest.approx(reference_nll([duo.w_large, duo.w_small], [large, small], labels), abs=1e-9)
-    assert duo.val_nll <= scipy_value + 1e-6
+    # val_nll comes from float32 sums (documented accuracy ~1e-8); the weights reach SciPy's NLL.
+    exact = reference_nll([duo.w_large, duo.w_small], [large, small], labels)
+    assert duo.val_nll == pytest.approx(exact, abs=1e-7)
+    assert exact <= scipy_value + 1e-9
     np.testing.assert_allclose([duo.w_large, duo.w_small], weights, rtol=1e-4, atol=1e-6)
 
 
@@ -69,7 +73,7 @@ def test_duo_on_large_input_uses_subsample_then_polishes():
     labels, large, small = make_pair(num_samples=12000, num_classes=20, seed=3)
     duo = dl.fit_duo(large, small, labels)
     _, scipy_value = scipy_duo(large, small, labels)
-    assert duo.val_nll <= scipy_value + 1e-8
+    assert reference_nll([duo.w_large, duo.w_small], [large, small], labels) <= scipy_value + 1e-9
 
 
 def test_useless_sidekick_gets_zero_weight(pair):
@@ -90,13 +94,17 @@ def test_useless_sidekick_gets_zero_weight(pair):
 def test_identical_members_split_weight_without_failing(pair):
     labels, large, _ = pair
     duo = dl.fit_duo(large, large, labels)
-    assert duo.w_large + duo.w_small == pytest.approx(1 / dl.fit_temperature(large, labels), rel=1e-5)
+    assert duo.w_large + duo.w_small == pytest.approx(
+        1 / dl.fit_temperature(large, labels), rel=1e-5
+    )
 
 
 def test_torch_inputs_and_half_precision(pair):
     labels, large, small = pair
     expected = dl.fit_duo(large, small, labels)
-    from_torch = dl.fit_duo(torch.from_numpy(large), torch.from_numpy(small), torch.from_numpy(labels))
+    from_torch = dl.fit_duo(
+        torch.from_numpy(large), torch.from_numpy(small), torch.from_numpy(labels)
+    )
     assert from_torch.val_nll == pytest.approx(expected.val_nll, abs=1e-12)
     half = dl.fit_duo(large.astype(np.float16), small.astype(np.float16), labels)
     assert half.val_nll == pytest.approx(expected.val_nll, abs=1e-3)
@@ -137,4 +145,5 @@ def test_duo_never_worse_than_temperature_on_val(seed, num_classes, num_samples,
         return  # large logits uninformative on this tiny draw
     duo = dl.fit_duo(large, small, labels)
     assert duo.w_large >= 0 and duo.w_small >= 0
-    assert duo.val_nll <= reference_nll([1 / temperature], [large], labels) + 1e-9
+    duo_nll = reference_nll([duo.w_large, duo.w_small], [large, small], labels)
+    assert duo_nll <= reference_nll([1 / temperature], [large], labels) + 1e-9

@@ -44,7 +44,10 @@ def test_against_sklearn_and_torchmetrics():
     correct = pred == labels
     assert result["auroc"] == pytest.approx(roc_auc_score(correct, probs.max(1)))
     reference_ece = multiclass_calibration_error(
-        torch.from_numpy(probs), torch.from_numpy(labels), num_classes=num_classes, n_bins=15,
+        torch.from_numpy(probs),
+        torch.from_numpy(labels),
+        num_classes=num_classes,
+        n_bins=15,
         norm="l1",
     )
     assert result["ece"] == pytest.approx(float(reference_ece), abs=1e-6)
@@ -74,7 +77,9 @@ def test_auroc_with_ties_matches_sklearn():
 
 def test_ece_torchmetrics_docstring_example():
     """torchmetrics' documented example: 3 bins, expected ECE 0.2000."""
-    probs = np.array([[0.25, 0.20, 0.55], [0.55, 0.05, 0.40], [0.10, 0.30, 0.60], [0.90, 0.05, 0.05]])
+    probs = np.array(
+        [[0.25, 0.20, 0.55], [0.55, 0.05, 0.40], [0.10, 0.30, 0.60], [0.90, 0.05, 0.05]]
+    )
     labels = np.array([0, 1, 2, 0])
     correct = probs.argmax(1) == labels
     # Bin (1/3, 2/3]: confidences .55 .55 .60, accuracy 1/3 -> |1/3 - .5667| * 3/4 = 0.175.
