@@ -35,8 +35,8 @@ def synthetic_logits(num_samples: int, num_classes: int, seed: int = 0):
     large = 1.6 * shared + torch.randn(num_samples, num_classes, generator=generator)
     small = 1.0 * shared + 1.6 * torch.randn(num_samples, num_classes, generator=generator)
     rows = torch.arange(num_samples)
-    large[rows, labels] += 6.2
-    small[rows, labels] += 5.6
+    large[rows, labels] += 7.8
+    small[rows, labels] += 6.9
     return labels, large.contiguous(), small.contiguous()
 
 
