@@ -6,9 +6,10 @@ The public API (see the book's method page for definitions)::
     duo = fit_duo(large_val, small_val, val_labels)
     pred, unc = predict(large_test, small_test, duo, mode="weighted", uncertainty="softmax")
     evaluate(duo.combine(large_test, small_test), test_labels)
+    logits, labels = bank.logits("glyphs", "resnet18_32px", "val", profile="demo")
 """
 
-from . import metrics, profiles, zoo
+from . import bank, cache, data, metrics, plots, profiles, train, zoo
 from .calibrate import fit_temperature
 from .duo import MODES, Duo, fit_duo, predict
 from .metrics import evaluate
@@ -17,13 +18,18 @@ from .paper_scale import to_paper_scale
 __all__ = [
     "MODES",
     "Duo",
+    "bank",
+    "cache",
+    "data",
     "evaluate",
     "fit_duo",
     "fit_temperature",
     "metrics",
+    "plots",
     "predict",
     "profiles",
     "to_paper_scale",
+    "train",
     "zoo",
 ]
 __version__ = "0.1.0"

@@ -161,13 +161,103 @@ def names() -> tuple[str, ...]:
     return LARGE_MODELS + tuple(n for n in SIDEKICK_MODELS if n not in LARGE_MODELS)
 
 
+@cache
+def _demo_entry(name: str) -> ZooEntry:
+    from .architectures import DEMO_ARCHITECTURES, build_demo
+    from .flops import count_gflops, count_params
+
+    model = build_demo(name, num_classes=48)
+    return ZooEntry(
+        name=name,
+        source="duolib demo zoo",
+        weights=DEMO_ARCHITECTURES[name].note,
+        family=DEMO_ARCHITECTURES[name].family,
+        gflops=count_gflops(model, (3, 32, 32)),
+        params=count_params(model),
+        input_size=32,
+        imagenet_top1=math.nan,
+        role="demo",
+    )
+
+
 def get(name: str) -> ZooEntry:
-    """The zoo entry of a paper model, e.g. ``get("resnet50").gflops == 4.089``."""
+    """The zoo entry of a model, e.g. ``get("resnet50").gflops == 4.089``.
+
+    Paper models carry published numbers; demo models (``duolib.architectures``) are measured
+    at 32x32 with ``duolib.flops`` (48-class head).
+    """
+    from .architectures import DEMO_ARCHITECTURES
+
     if name in TIMM_MODELS:
         return _timm_entry(name)
     if name in LARGE_MODELS or name in SIDEKICK_MODELS:
         return _torchvision_entry(name)
-    raise ValueError(f"unknown model {name!r}; the zoo has {', '.join(names())}")
+    if name in DEMO_ARCHITECTURES:
+        return _demo_entry(name)
+    raise ValueError(
+        f"unknown model {name!r}; the zoo has {', '.join(names() + tuple(DEMO_ARCHITECTURES))}"
+    )
+
+
+def classifier(model):
+    """The final linear layer of a model (what a linear probe trains)."""
+    import torch
+
+    if hasattr(model, "get_classifier"):  # timm models and the demo LeNet
+        return model.get_classifier()
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    if not linears:
+        raise ValueError(f"{type(model).__name__} has no linear classifier")
+    return linears[-1]
+
+
+def replace_classifier(model, num_classes: int):
+    """Swap the model's final linear layer for a fresh ``num_classes``-way one (in place)."""
+    import torch
+
+    if hasattr(model, "reset_classifier"):
+        model.reset_classifier(num_classes)
+        return model
+    head = classifier(model)
+    for parent in model.modules():
+        for child_name, child in parent.named_children():
+            if child is head:
+                new_head = torch.nn.Linear(head.in_features, num_classes)
+                setattr(parent, child_name, new_head)
+                return model
+    raise ValueError(f"could not replace the classifier of {type(model).__name__}")
+
+
+def build(name: str, num_classes: int, pretrained: bool = False):
+    """A model of the zoo with a fresh ``num_classes``-way head.
+
+    ``pretrained=True`` loads the paper's weights (torchvision DEFAULT, or the timm tag); that
+    downloads them on first use, so only the ``paper`` profile asks for it. Demo models are
+    pretrained by ``duolib.train`` on the generated pretraining task instead.
+    """
+    from .architectures import DEMO_ARCHITECTURES, build_demo
+
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+    if name in DEMO_ARCHITECTURES:
+        if pretrained:
+            raise ValueError(
+                f"{name!r} is a demo architecture: it has no published weights; "
+                "duolib.train.pretrain builds its pretrained checkpoint"
+            )
+        return build_demo(name, num_classes)
+    if name in TIMM_MODELS:
+        import timm
+
+        return timm.create_model(name, pretrained=pretrained, num_classes=num_classes)
+    if name in LARGE_MODELS or name in SIDEKICK_MODELS:
+        import torchvision
+
+        weights = "DEFAULT" if pretrained else None
+        model = torchvision.models.get_model(name, weights=weights)
+        return replace_classifier(model, num_classes)
+    get(name)  # raises the unknown-model error
+    raise AssertionError("unreachable")
 
 
 def flops_balance(large: str, small: str) -> float:

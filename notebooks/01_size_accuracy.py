@@ -162,6 +162,36 @@ plt.close(fig)  # shown once, by the glue:figure below
 # FLOPs *balance* rather than absolute FLOPs.
 
 # %% [markdown]
+# ## The zoo of this profile
+#
+# The same plot for the models this book fine-tunes on the active profile's data (built by the
+# chapter "Building the model zoo"; on `paper` these are the paper's models on Caltech 256):
+
+# %%
+profile_zoo = dl.bank.zoo_summary(profile)
+id_accuracy = profile_zoo[profile_zoo["split"] == "test"]
+rho_zoo = stats.spearmanr(id_accuracy["gflops"], id_accuracy["accuracy"]).statistic
+glue("rho_zoo", float(rho_zoo), display=False)
+glue("n_profile_zoo", len(id_accuracy), display=False)
+fig, ax = plt.subplots(figsize=(8, 4.8))
+dl.plots.size_accuracy(profile_zoo, ax=ax, title=f"{profile} zoo, fine-tuned")
+fig.tight_layout()
+glue("fig_profile_zoo", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_profile_zoo
+# :name: fig-profile-zoo
+#
+# Accuracy against compute for the fine-tuned zoo of the profile this book was built with,
+# in distribution (val, test) and out of distribution (ood).
+# ```
+#
+# Across the {glue:text}`n_profile_zoo` models of this profile, the rank correlation between
+# compute and in-distribution test accuracy is Spearman $\rho$ = {glue:text}`rho_zoo:.2f`
+# (on `smoke`, where the models see a few hundred images for one epoch, expect no trend).
+
+# %% [markdown]
 # ## The paper's zoo and its FLOPs balances
 #
 # The paper's four $f_\text{large}$ are ConvNeXt-B and Swin-V2-B (torchvision, ImageNet-1k),

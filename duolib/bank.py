@@ -1,0 +1,173 @@
+"""The logit bank: every model's logits on every split, computed once and cached on disk.
+
+``logits(dataset, model, split, profile)`` returns ``(logits, labels)`` as numpy arrays; the first
+call fine-tunes the model if needed (``duolib.train``) and stores the logits of *all* splits of
+the dataset, so later calls (and every analysis chapter) read them in milliseconds.
+
+Each entry is a directory named by a hash of everything that determines it (profile, dataset
+and split, model, the fine-tuned weights' own key and the code versions) holding ``logits.npy``,
+``labels.npy`` and ``meta.json`` (accuracy, GFLOPs, parameters, training times, the temperature
+fitted on the validation split), written atomically with a SHA-256 manifest. An entry that fails
+verification (an interrupted write, a corrupted file) is rebuilt, never used.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from . import cache, data, profiles, train, zoo
+from .calibrate import fit_temperature
+
+BANK_VERSION = 1
+# Datasets evaluated with the published ImageNet heads, without fine-tuning (the paper's setup).
+IMAGENET_EVAL = ("imagenet", "imagenet-v2")
+
+
+def _dataset_splits(dataset: str) -> tuple[str, ...]:
+    return tuple(s for s in data.splits(dataset) if s != "train")
+
+
+def entry_dir(dataset: str, model: str, split: str, profile: str | None = None) -> Path:
+    settings = profiles.get(profile)
+    key = cache.key(
+        "bank",
+        BANK_VERSION,
+        settings.name,
+        settings.seed,
+        dataset,
+        split,
+        model,
+        train.TRAIN_VERSION,
+        data.glyphs.GENERATOR_VERSION,
+        settings.glyph_split_sizes,
+        settings.recipe,
+    )
+    return cache.root() / "bank" / settings.name / f"{dataset}-{split}-{model}-{key}"
+
+
+def _build(dataset: str, model_name: str, profile: str):
+    """Fine-tune (or load) the model, then write the entries of every split of the dataset."""
+    settings = profiles.get(profile)
+    rt = train.runtime()
+    if dataset in IMAGENET_EVAL:
+        model = zoo.build(model_name, 1000, pretrained=True)
+        train_meta = {"pretraining": zoo.get(model_name).weights}
+        val_dataset = "imagenet"
+    else:
+        model, train_meta = train.finetuned(model_name, settings.name, rt=rt, dataset=dataset)
+        val_dataset = dataset
+    entry = zoo.get(model_name)
+    val_logits, val_labels = train.predict_logits(
+        model, data.load(val_dataset, "val", settings.name), rt=rt, desc=f"{model_name} val"
+    )
+    temperature = fit_temperature(val_logits, val_labels)
+    splits = ("val",) + tuple(s for s in _dataset_splits(dataset) if s != "val")
+    for split in splits:
+        if split == "val" and dataset == val_dataset:
+            logits, labels = val_logits, val_labels
+        else:
+            logits, labels = train.predict_logits(
+                model,
+                data.load(dataset, split, settings.name),
+                rt=rt,
+                desc=f"{model_name} {split}",
+            )
+        meta = {
+            "dataset": dataset,
+            "split": split,
+            "model": model_name,
+            "profile": settings.name,
+            "family": entry.family,
+            "gflops": entry.gflops,
+            "params": entry.params,
+            "accuracy": train.accuracy(logits, labels),
+            "temperature": temperature,
+            "num_samples": int(len(labels)),
+            "num_classes": int(logits.shape[1]),
+            "pretraining": train_meta.get("pretraining"),
+            "pretrain_seconds": train_meta.get("pretrain_seconds", 0.0),
+            "lp_seconds": train_meta.get("lp_seconds", 0.0),
+            "ft_seconds": train_meta.get("ft_seconds", 0.0),
+            "val_accuracy_during_training": train_meta.get("val_accuracy"),
+            "trials": [
+                {k: t[k] for k in ("lr", "weight_decay", "val_accuracy")}
+                for t in train_meta.get("trials", [])
+            ],
+        }
+
+        def write(tmp, logits=logits, labels=labels, meta=meta):
+            np.save(tmp / "logits.npy", logits.astype(np.float32))
+            np.save(tmp / "labels.npy", labels.astype(np.int64))
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+
+        if rt.is_main:
+            cache.atomic_directory(entry_dir(dataset, model_name, split, settings.name), write)
+
+
+def _ensure(dataset: str, model: str, split: str, profile: str | None) -> Path:
+    if split not in data.splits(dataset) or split == "train":
+        raise ValueError(
+            f"the bank holds splits {_dataset_splits(dataset)} of {dataset!r}, not {split!r}"
+        )
+    zoo.get(model)  # unknown model names fail here, before any work
+    directory = entry_dir(dataset, model, split, profile)
+    if not cache.verified(directory):
+        if directory.exists():
+            warnings.warn(
+                f"bank entry {directory.name} is incomplete or corrupted; rebuilding it",
+                stacklevel=3,
+            )
+        _build(dataset, model, profiles.get(profile).name)
+        if not cache.verified(directory):
+            raise RuntimeError(f"bank entry {directory} could not be built")
+    return directory
+
+
+def logits(dataset: str, model: str, split: str, profile: str | None = None):
+    """``(logits, labels)`` of ``model`` on ``split`` of ``dataset`` (float32, int64)."""
+    directory = _ensure(dataset, model, split, profile)
+    return np.load(directory / "logits.npy"), np.load(directory / "labels.npy")
+
+
+def meta(dataset: str, model: str, split: str, profile: str | None = None) -> dict:
+    """The metadata stored beside an entry (building it if needed)."""
+    directory = _ensure(dataset, model, split, profile)
+    return json.loads((directory / "meta.json").read_text())
+
+
+def zoo_summary(profile: str | None = None, dataset: str | None = None):
+    """One row per (model, evaluation split) of the profile's zoo: compute, cost and accuracy.
+
+    Builds missing entries (so this is what fills the bank). Columns: model, family, gflops,
+    params, split, accuracy, temperature, pretrain/lp/ft seconds and their total.
+    """
+    import pandas as pd
+
+    settings = profiles.get(profile)
+    dataset = dataset or settings.dataset
+    rows = []
+    for model in settings.zoo:
+        for split in _dataset_splits(dataset):
+            info = meta(dataset, model, split, settings.name)
+            rows.append(
+                {
+                    "model": model,
+                    "family": info["family"],
+                    "gflops": info["gflops"],
+                    "params": info["params"],
+                    "split": split,
+                    "accuracy": info["accuracy"],
+                    "temperature": info["temperature"],
+                    "pretrain_seconds": info["pretrain_seconds"],
+                    "lp_seconds": info["lp_seconds"],
+                    "ft_seconds": info["ft_seconds"],
+                    "train_seconds": info["pretrain_seconds"]
+                    + info["lp_seconds"]
+                    + info["ft_seconds"],
+                }
+            )
+    return pd.DataFrame(rows)

@@ -1,0 +1,188 @@
+"""LP-FT, resuming, and the model builders (weights-free, no network)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import duolib as dl
+from duolib import train
+from duolib.architectures import DEMO_ARCHITECTURES
+from duolib.data import ArrayDataset
+
+
+def easy_task(n, seed):
+    """4 classes: a bright square in one of the four quadrants, on noise."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, n)
+    images = rng.integers(0, 90, (n, 3, 32, 32)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        r, c = divmod(int(label), 2)
+        top, left = r * 16 + rng.integers(2, 6), c * 16 + rng.integers(2, 6)
+        images[i, :, top : top + 9, left : left + 9] = 230
+    return ArrayDataset(torch.from_numpy(images), torch.from_numpy(labels), list("abcd"))
+
+
+@pytest.fixture(scope="module")
+def task():
+    return easy_task(384, 0), easy_task(128, 1)
+
+
+def test_linear_probe_only_touches_the_head(task):
+    train_set, val_set = task
+    model = dl.zoo.build("resnet_mini", num_classes=4)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    head = dl.zoo.classifier(model)
+    head_names = {f"fc.{n}" for n, _ in head.named_parameters()}
+    acc, history = train.linear_probe(
+        model, train_set, val_set, epochs=2, lr=1e-2, batch_size=64, seed=0, rt=train.runtime()
+    )
+    after = model.state_dict()
+    for name, value in before.items():
+        if name in head_names:
+            assert not torch.equal(value, after[name]), f"head {name} did not train"
+        else:
+            assert torch.equal(value, after[name]), f"backbone {name} changed during LP"
+    assert len(history) == 2 and 0 <= acc <= 1
+
+
+def test_fine_tuning_improves_on_the_linear_probe(task, tmp_path):
+    train_set, val_set = task
+    model = dl.zoo.build("resnet_mini", num_classes=4)
+    rt = train.runtime()
+    lp_acc, _ = train.linear_probe(
+        model, train_set, val_set, epochs=2, lr=1e-2, batch_size=64, seed=0, rt=rt
+    )
+    _, ft_acc, history = train.run_epochs(
+        model,
+        train_set,
+        val_set,
+        epochs=3,
+        lr=3e-3,
+        weight_decay=1e-4,
+        batch_size=32,
+        checkpoint=tmp_path / "ft.pt",
+        seed=0,
+        rt=rt,
+    )
+    assert ft_acc > lp_acc + 0.1, (lp_acc, ft_acc, history)
+
+
+def test_interrupted_training_resumes_to_the_same_weights(task, tmp_path):
+    train_set, val_set = task
+    settings = dict(
+        epochs=3,
+        lr=3e-3,
+        weight_decay=1e-4,
+        batch_size=64,
+        seed=3,
+        augment=train._randaugment((2, 5)),
+    )
+    reference, ref_acc, ref_history = train.run_epochs(
+        dl.zoo.build("lenet", 4), train_set, val_set, checkpoint=tmp_path / "a.pt", **settings
+    )
+    with pytest.raises(train._StopAfter):
+        train.run_epochs(
+            dl.zoo.build("lenet", 4),
+            train_set,
+            val_set,
+            checkpoint=tmp_path / "b.pt",
+            stop_after_epochs=1,
+            **settings,
+        )
+    assert torch.load(tmp_path / "b.pt", weights_only=False)["epoch"] == 1
+    resumed, acc, history = train.run_epochs(
+        dl.zoo.build("lenet", 4), train_set, val_set, checkpoint=tmp_path / "b.pt", **settings
+    )
+    assert acc == ref_acc and len(history) == 3
+    for name, value in reference.items():
+        assert torch.equal(value, resumed[name]), name
+
+
+def test_search_space_stays_in_the_recipe_ranges():
+    recipe = dl.profiles.get("paper").recipe
+    trials = train.search_space(recipe, seed=0)
+    assert len(trials) == recipe.trials
+    assert trials[0]["lr"] == pytest.approx(np.sqrt(1e-6 * 3e-4))
+    for t in trials:
+        assert 1e-6 <= t["lr"] <= 3e-4 and 1e-8 <= t["weight_decay"] <= 1e-5
+
+
+def test_warmup_cosine_schedule():
+    factor = train.warmup_cosine(100, 0.1)
+    assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)
+    assert factor(55) == pytest.approx(0.5) and factor(100) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "resnet50",
+        "mnasnet0_75",
+        "efficientnet_b2",
+        "swin_t",
+        "convnext_tiny",
+        "vit_base_patch16_clip_224.laion2b_ft_in1k",
+    ],
+)
+def test_paper_architectures_build_with_a_new_head(name):
+    model = dl.zoo.build(name, num_classes=257)
+    assert dl.zoo.classifier(model).out_features == 257
+    size = dl.zoo.get(name).input_size if name.startswith("vit") else 64
+    with torch.no_grad():
+        assert model.eval()(torch.zeros(1, 3, size, size)).shape == (1, 257)
+
+
+def test_demo_zoo_spans_fifty_fold_compute_and_has_no_name_clash():
+    flops = [dl.zoo.get(name).gflops for name in DEMO_ARCHITECTURES]
+    assert max(flops) / min(flops) >= 50
+    assert not set(DEMO_ARCHITECTURES) & set(dl.zoo.names())
+    assert set(dl.profiles.get("demo").zoo) <= set(DEMO_ARCHITECTURES)
+    with pytest.raises(ValueError, match="no published weights"):
+        dl.zoo.build("lenet", 10, pretrained=True)
+
+
+def _ddp_worker(rank, world_size, port, out_dir):
+    import os
+
+    os.environ.update(
+        {
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+            "WORLD_SIZE": str(world_size),
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+        }
+    )
+    torch.set_num_threads(1)
+    rt = train.runtime(device="cpu", amp=False)
+    train_set, val_set = easy_task(128, 0), easy_task(64, 1)
+    state, _, _ = train.run_epochs(
+        dl.zoo.build("lenet", 4),
+        train_set,
+        val_set,
+        epochs=1,
+        lr=3e-3,
+        weight_decay=0.0,
+        batch_size=16,
+        checkpoint=out_dir / "ddp.pt",
+        seed=0,
+        rt=rt,
+    )
+    torch.save(state, out_dir / f"rank{rank}.pt")
+    torch.distributed.destroy_process_group()
+
+
+def test_distributed_data_parallel_keeps_ranks_in_sync(tmp_path):
+    """Two CPU processes under the gloo backend, as torchrun would start them."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    torch.multiprocessing.spawn(_ddp_worker, args=(2, port, tmp_path), nprocs=2, join=True)
+    a, b = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    assert (tmp_path / "ddp.pt").exists()  # only rank 0 writes, once
