@@ -73,13 +73,13 @@ def _resnet(layers, channels, stem_width):
 
 
 class ShuffleNetMini(nn.Module):
-    """torchvision's ShuffleNetV2 at reduced width (stages 2-2-2, widths 16-256)."""
+    """torchvision's ShuffleNetV2 at reduced width (stages 2-2-2, widths 8-128)."""
 
     def __init__(self, num_classes: int):
         super().__init__()
         from torchvision.models import ShuffleNetV2
 
-        self.net = ShuffleNetV2([2, 2, 2], [16, 32, 64, 128, 256], num_classes=num_classes)
+        self.net = ShuffleNetV2([2, 2, 2], [8, 16, 32, 64, 128], num_classes=num_classes)
 
     def forward(self, x):
         return self.net(x)
@@ -93,7 +93,7 @@ class ShuffleNetMini(nn.Module):
 
 DEMO_ARCHITECTURES = {
     "shufflenet_mini": DemoArchitecture(
-        "ShuffleNet-V2", ShuffleNetMini, "torchvision ShuffleNetV2, stages 2-2-2, widths 16-256"
+        "ShuffleNet-V2", ShuffleNetMini, "torchvision ShuffleNetV2, stages 2-2-2, widths 8-128"
     ),
     "lenet": DemoArchitecture("LeNet", LeNet, "LeNet-5 shape, widths 4/8"),
     "resnet_micro": DemoArchitecture(

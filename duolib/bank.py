@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +34,12 @@ def _dataset_splits(dataset: str) -> tuple[str, ...]:
 
 def entry_dir(dataset: str, model: str, split: str, profile: str | None = None) -> Path:
     settings = profiles.get(profile)
+    # The zoo entry (architecture, weights tag, FLOPs, parameters) is in the key, so a changed
+    # model definition gets new entries instead of stale logits.
     key = cache.key(
         "bank",
         BANK_VERSION,
+        asdict(zoo.get(model)),
         settings.name,
         settings.seed,
         dataset,

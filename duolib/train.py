@@ -346,6 +346,7 @@ def pretrained(name: str, profile: str | None = None, rt: Runtime | None = None)
     key = cache.key(
         "pretrain",
         name,
+        asdict(zoo.get(name)),  # a changed architecture gets a new key, never stale weights
         settings.pretrain_dataset,
         len(pre_train),
         len(pre_val),
@@ -412,6 +413,7 @@ def finetuned(
     key = cache.key(
         "finetune",
         name,
+        asdict(zoo.get(name)),
         settings.name,
         dataset,
         len(train_set),

@@ -63,3 +63,17 @@ def test_bank_rejects_bad_requests(smoke_cache):
         bank.logits("glyphs", "lenet", "train", "smoke")
     with pytest.raises(ValueError, match="unknown model"):
         bank.logits("glyphs", "resnet9000", "test", "smoke")
+
+
+def test_changed_architecture_gets_a_new_entry(smoke_cache, monkeypatch):
+    """A model whose definition changed (other FLOPs/params) must not reuse stale logits."""
+    import dataclasses
+
+    before = bank.entry_dir("glyphs", "lenet", "test", "smoke")
+    original = dl.zoo.get
+    monkeypatch.setattr(
+        dl.zoo,
+        "get",
+        lambda name: dataclasses.replace(original(name), params=original(name).params + 1),
+    )
+    assert bank.entry_dir("glyphs", "lenet", "test", "smoke") != before
