@@ -28,8 +28,8 @@
 # (rendered characters on natural-image backgrounds) and the zoo is torchvision's ShuffleNetV2, a
 # LeNet and four ResNets, shrunk for 32x32 images and first pretrained on a separate task so
 # that, as in the paper, fine-tuning starts from pretrained weights (`duolib.architectures` lists
-# the families that were tried and could not learn within the CPU budget). On the `paper` profile it is Caltech 256 with the
-# paper's pretrained torchvision and timm models.
+# the families that were tried and could not learn within the CPU budget). On the `paper`
+# profile it is Caltech 256 with the paper's pretrained torchvision and timm models.
 #
 # *Expected runtime: under a minute on `smoke`; about ten minutes on `demo` the first time (2 CPU
 # cores), seconds afterwards; hours on GPU for `paper`.*
