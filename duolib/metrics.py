@@ -272,6 +272,69 @@ def _row_statistics(scores: torch.Tensor, labels: torch.Tensor, prediction, kind
     return {name: value.numpy() for name, value in stats.items()}, argmax.numpy()
 
 
+def sample_statistics(
+    scores,
+    labels,
+    prediction=None,
+    uncertainty=None,
+    *,
+    kind: str = "auto",
+    uncertainty_kind: str = "softmax",
+) -> dict[str, np.ndarray]:
+    """The per-sample quantities every metric is computed from (arguments as ``evaluate``).
+
+    Keys: ``labels``, ``prediction``, ``uncertainty``, ``confidence`` (``p[prediction]``),
+    ``log_p_true`` and ``brier`` (per-sample Brier score). ``summarise`` turns them (or any
+    subset of rows, e.g. a bootstrap resample) into the metrics.
+    """
+    scores_t = check_scores(scores, "scores")
+    n, num_classes = scores_t.shape
+    labels_t = check_labels(labels, n, num_classes)
+    _uncertainty.check_kind(uncertainty_kind)
+    if prediction is not None:
+        prediction = check_vector(prediction, n, "prediction", integer=True)
+        if prediction.min() < 0 or prediction.max() >= num_classes:
+            raise ValueError(f"prediction holds class indices outside [0, {num_classes})")
+    kind = _scores_kind(scores_t, kind)
+    stats, argmax = _row_statistics(scores_t, labels_t, prediction, kind)
+    if uncertainty is not None:
+        unc = check_vector(uncertainty, n, "uncertainty")
+    elif uncertainty_kind == "entropy":
+        unc = stats["entropy"]
+    else:
+        unc = stats["unc_pred"]
+    return {
+        "labels": labels_t.numpy(),
+        "prediction": argmax if prediction is None else prediction,
+        "uncertainty": unc,
+        "confidence": np.clip(stats["p_pred"], 0.0, 1.0),
+        "log_p_true": stats["log_p_true"],
+        "brier": stats["sum_sq"] - 2 * np.exp(stats["log_p_true"]) + 1,
+    }
+
+
+def summarise(stats: dict[str, np.ndarray], sac_levels=SAC_LEVELS) -> dict[str, float]:
+    """Every metric from ``sample_statistics`` (of all samples or of any selection of rows)."""
+    y, pred = stats["labels"], stats["prediction"]
+    correct = pred == y
+    unc = stats["uncertainty"]
+    result = {
+        "accuracy": float(correct.mean()),
+        "macro_f1": macro_f1(y, pred),
+        "nll": float(-stats["log_p_true"].mean()),
+        "brier": float(np.mean(stats["brier"])),
+        "ece": ece(correct, stats["confidence"]),
+        "auroc": correctness_auroc(correct, unc),
+    }
+    curve = risk_coverage(correct, unc)
+    result["aurc"] = _aurc(curve)
+    result["eaurc"] = result["aurc"] - oracle_aurc(correct)
+    result["augrc"] = _augrc(curve)
+    for level in sac_levels:
+        result[sac_key(level)] = _sac(curve, level)
+    return result
+
+
 def evaluate(
     scores,
     labels,
@@ -294,41 +357,10 @@ def evaluate(
     Returns accuracy, macro_f1, nll, brier, ece, auroc, aurc, eaurc, augrc and ``sac_90`` ...
     ``sac_99`` (one per entry of ``sac_levels``).
     """
-    scores_t = check_scores(scores, "scores")
-    n, num_classes = scores_t.shape
-    labels_t = check_labels(labels, n, num_classes)
-    _uncertainty.check_kind(uncertainty_kind)
-    if prediction is not None:
-        prediction = check_vector(prediction, n, "prediction", integer=True)
-        if prediction.min() < 0 or prediction.max() >= num_classes:
-            raise ValueError(f"prediction holds class indices outside [0, {num_classes})")
-    kind = _scores_kind(scores_t, kind)
-    stats, argmax = _row_statistics(scores_t, labels_t, prediction, kind)
-    pred = argmax if prediction is None else prediction
-    y = labels_t.numpy()
-    correct = pred == y
-    if uncertainty is not None:
-        unc = check_vector(uncertainty, n, "uncertainty")
-    elif uncertainty_kind == "entropy":
-        unc = stats["entropy"]
-    else:
-        unc = stats["unc_pred"]
-    p_true = np.exp(stats["log_p_true"])
-    result = {
-        "accuracy": float(correct.mean()),
-        "macro_f1": macro_f1(y, pred),
-        "nll": float(-stats["log_p_true"].mean()),
-        "brier": float(np.mean(stats["sum_sq"] - 2 * p_true + 1)),
-        "ece": ece(correct, np.clip(stats["p_pred"], 0.0, 1.0)),
-        "auroc": correctness_auroc(correct, unc),
-    }
-    curve = risk_coverage(correct, unc)
-    result["aurc"] = _aurc(curve)
-    result["eaurc"] = result["aurc"] - oracle_aurc(correct)
-    result["augrc"] = _augrc(curve)
-    for level in sac_levels:
-        result[sac_key(level)] = _sac(curve, level)
-    return result
+    stats = sample_statistics(
+        scores, labels, prediction, uncertainty, kind=kind, uncertainty_kind=uncertainty_kind
+    )
+    return summarise(stats, sac_levels)
 
 
 def sac_key(level: float) -> str:

@@ -1,0 +1,109 @@
+"""The results table: no leakage from test to fitting, sane Duos, honest bootstrap intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import duolib as dl
+from duolib import experiments, metrics
+
+SMOKE = dl.profiles.get("smoke")
+
+
+def fake_bank(num_val=3000, num_test=3000, num_classes=10, seed=0, noise_small=None):
+    """Logits for the smoke zoo: the largest model informative, the others weaker (or noise)."""
+    rng = np.random.default_rng(seed)
+    store = {}
+    for split, n in (("val", num_val), ("test", num_test), ("ood", num_test)):
+        labels = rng.integers(0, num_classes, n)
+        shared = rng.normal(size=(n, num_classes))
+        for rank, model in enumerate(sorted(SMOKE.zoo, key=lambda m: dl.zoo.get(m).gflops)):
+            signal = 1.0 + rank
+            logits = signal * np.eye(num_classes)[labels] + shared + rng.normal(size=shared.shape)
+            if model == noise_small:
+                logits = rng.normal(size=shared.shape)
+            store[(model, split)] = (logits.astype(np.float32), labels)
+    return store
+
+
+@pytest.fixture
+def patched_bank(monkeypatch):
+    def install(store):
+        monkeypatch.setattr(
+            dl.bank, "logits", lambda dataset, model, split, profile=None: store[(model, split)]
+        )
+        return store
+
+    return install
+
+
+def test_results_rows_and_columns(patched_bank):
+    patched_bank(fake_bank())
+    table = experiments.results("smoke")
+    pairs = experiments.duo_pairs("smoke")
+    assert len(pairs) == sum(
+        dl.zoo.get(s).gflops < dl.zoo.get(large).gflops
+        for large in SMOKE.large_models
+        for s in SMOKE.zoo
+    )
+    assert len(table) == 2 * len(SMOKE.zoo) + 2 * 3 * len(pairs)
+    assert set(table["mode"]) == {"single", "weighted", "unweighted", "uq_only"}
+    for column in ("flops_balance", "w_large", "w_small", "accuracy", "auroc", "aurc", "sac_98"):
+        assert table[column].notna().all(), column
+    duos = table[table["mode"] != "single"]
+    assert ((duos["flops_balance"] > 0) & (duos["flops_balance"] < 1)).all()
+    # UQ-only keeps f_large's predictions, so its accuracy is f_large's.
+    single = table[table["mode"] == "single"].set_index(["split", "f_large"])["accuracy"]
+    for _, row in table[table["mode"] == "uq_only"].iterrows():
+        assert row["accuracy"] == single[(row["split"], row["f_large"])]
+
+
+def test_permuting_test_labels_does_not_change_fitted_weights(patched_bank):
+    store = patched_bank(fake_bank())
+    before = experiments.results("smoke")
+    rng = np.random.default_rng(5)
+    for key, (logits, labels) in list(store.items()):
+        if key[1] != "val":
+            store[key] = (logits, rng.permutation(labels))
+    after = experiments.results("smoke")
+    for column in ("w_large", "w_small", "flops_balance"):
+        np.testing.assert_array_equal(before[column], after[column])
+    assert not np.allclose(before["accuracy"], after["accuracy"])
+
+
+def test_duo_with_a_noise_sidekick_is_the_temperature_scaled_large_model(patched_bank):
+    large = SMOKE.large_models[0]
+    noise = next(s for large_, s in experiments.duo_pairs("smoke") if large_ == large)
+    store = patched_bank(fake_bank(num_val=20000, noise_small=noise))
+    duo = experiments.fitted_duo(large, noise, "glyphs", "smoke")
+    assert duo.w_small < 0.02 * duo.w_large
+    val_logits, val_labels = store[(large, "val")]
+    temperature = dl.fit_temperature(val_logits, val_labels)
+    for split in ("test", "ood"):
+        (large_logits, labels), (noise_logits, _) = store[(large, split)], store[(noise, split)]
+        as_duo = dl.evaluate(duo.combine(large_logits, noise_logits), labels)
+        alone = dl.evaluate(large_logits / temperature, labels)
+        assert as_duo["accuracy"] == pytest.approx(alone["accuracy"], abs=2e-3)
+        assert as_duo["nll"] == pytest.approx(alone["nll"], abs=2e-3)
+
+
+def test_paired_bootstrap():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, 2000)
+    good = 3 * np.eye(5)[labels] + rng.normal(size=(2000, 5))
+    bad = 1 * np.eye(5)[labels] + rng.normal(size=(2000, 5))
+    stats_good = metrics.sample_statistics(good, labels)
+    stats_bad = metrics.sample_statistics(bad, labels)
+    table = experiments.paired_bootstrap(stats_good, stats_bad, samples=200).set_index("metric")
+    for name in ("accuracy", "auroc", "nll", "aurc"):
+        row = table.loc[name]
+        assert row["ci_low"] <= row["difference"] <= row["ci_high"]
+        assert row["p_better"] > 0.99, name  # clearly better model: every resample agrees
+    same = experiments.paired_bootstrap(stats_good, stats_good, samples=50).set_index("metric")
+    assert (same["difference"] == 0).all() and (same["ci_low"] == 0).all()
+    assert (same["ci_high"] == 0).all()
+    # summarise on all rows equals evaluate.
+    assert metrics.summarise(stats_good) == dl.evaluate(good, labels)
+    with pytest.raises(ValueError, match="same labels"):
+        experiments.paired_bootstrap(stats_good, metrics.sample_statistics(good, labels[::-1]))
