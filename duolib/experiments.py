@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
-from . import bank, profiles, zoo
+from . import bank, cache, profiles, zoo
 from .calibrate import fit_temperature
 from .duo import fit_duo, predict
-from .metrics import evaluate, summarise
+from .metrics import evaluate, sample_statistics, summarise
 
 EVAL_SPLITS = ("test", "ood")
 LOWER_IS_BETTER = frozenset({"nll", "brier", "ece", "aurc", "eaurc", "augrc"})
@@ -156,3 +157,146 @@ def paired_bootstrap(
             }
         )
     return pd.DataFrame(out)
+
+
+def _statistics(profile, dataset, split, large, small, mode, duo, temperature, uncertainty):
+    large_logits, labels = bank.logits(dataset, large, split, profile)
+    if small is None:
+        return sample_statistics(large_logits / temperature, labels, uncertainty_kind=uncertainty)
+    small_logits, _ = bank.logits(dataset, small, split, profile)
+    prediction, unc = predict(large_logits, small_logits, duo, mode, uncertainty)
+    scores = (
+        (large_logits + small_logits) / 2
+        if mode == "unweighted"
+        else duo.combine(large_logits, small_logits)
+    )
+    return sample_statistics(scores, labels, prediction, unc, uncertainty_kind=uncertainty)
+
+
+def duo_gains(
+    profile: str | None = None,
+    dataset: str | None = None,
+    uncertainty: str = "softmax",
+    samples: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Paired-bootstrap intervals of "Duo minus temperature-scaled f_large" for every Duo.
+
+    One row per (split, f_large, f_small, mode, metric) with the observed difference, its 95%
+    interval and ``p_better``. Cached on disk next to the bank (keyed by the bank entries it
+    reads), since several chapters use it.
+    """
+    settings = profiles.get(profile)
+    dataset = dataset or settings.dataset
+    pairs = duo_pairs(settings.name)
+    splits = _evaluation_splits(dataset)
+    models = sorted({m for pair in pairs for m in pair})
+    entries = [
+        bank.entry_dir(dataset, m, s, settings.name).name for m in models for s in splits + ("val",)
+    ]
+    path = (
+        cache.root()
+        / "experiments"
+        / (cache.key("duo_gains", entries, uncertainty, samples, seed) + ".pkl")
+    )
+    if path.is_file():
+        try:
+            return pd.read_pickle(path)
+        except Exception:  # noqa: BLE001 (a corrupted cache file is rebuilt, never trusted)
+            path.unlink()
+    rows = []
+    for large, small in tqdm(pairs, desc="bootstrap", leave=False):
+        duo = fitted_duo(large, small, dataset, settings.name)
+        val_logits, val_labels = bank.logits(dataset, large, "val", settings.name)
+        temperature = fit_temperature(val_logits, val_labels)
+        for split in splits:
+            base = _statistics(
+                settings.name, dataset, split, large, None, "single", None, temperature, uncertainty
+            )
+            for mode in ("weighted", "unweighted", "uq_only"):
+                stats = _statistics(
+                    settings.name, dataset, split, large, small, mode, duo, temperature, uncertainty
+                )
+                table = paired_bootstrap(stats, base, samples=samples, seed=seed)
+                table.insert(0, "mode", mode)
+                table.insert(0, "flops_balance", zoo.flops_balance(large, small))
+                table.insert(0, "f_small", small)
+                table.insert(0, "f_large", large)
+                table.insert(0, "split", split)
+                rows.append(table)
+    gains = pd.concat(rows, ignore_index=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    gains.to_pickle(tmp)
+    tmp.replace(path)
+    return gains
+
+
+def improvement_summary(gains: pd.DataFrame, metrics=("accuracy", "auroc", "aurc", "sac_98")):
+    """Per split, mode and metric: how many Duos improve on f_large, and how many significantly.
+
+    ``improved``: fraction of Duos whose observed difference is in the better direction;
+    ``significant``: fraction whose 95% bootstrap interval excludes 0 on the better side;
+    ``worse``: fraction whose interval excludes 0 on the worse side.
+    """
+    rows = []
+    for (split, mode, metric), group in gains[gains["metric"].isin(metrics)].groupby(
+        ["split", "mode", "metric"]
+    ):
+        sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+        better = sign * group["difference"] > 0
+        low, high = sign * group["ci_low"], sign * group["ci_high"]
+        rows.append(
+            {
+                "split": split,
+                "mode": mode,
+                "metric": metric,
+                "duos": len(group),
+                "improved": float(better.mean()),
+                "significant": float((np.minimum(low, high) > 0).mean()),
+                "worse": float((np.maximum(low, high) < 0).mean()),
+                "median_difference": float(group["difference"].median()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def verdict(improved: float, worse: float) -> str:
+    """Plain words for a claim "Duos improve on f_large": from the fractions of Duos that do."""
+    if improved >= 0.75 and worse == 0:
+        return "holds"
+    if improved >= 0.5:
+        return "holds only in part"
+    return "does not hold"
+
+
+def summary_value(summary: pd.DataFrame, split: str, mode: str, metric: str, column: str):
+    """One number of ``improvement_summary`` (NaN if that combination is absent)."""
+    row = summary[
+        (summary["split"] == split) & (summary["mode"] == mode) & (summary["metric"] == metric)
+    ]
+    return float(row[column].iloc[0]) if len(row) else float("nan")
+
+
+def claim_numbers(gains: pd.DataFrame, metric: str, mode: str = "weighted") -> dict[str, float]:
+    """The numbers a chapter quotes about one metric: per split, the fraction of Duos that
+    improve on f_large, significantly improve, significantly worsen, the median difference,
+    and a verdict over both splits."""
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    rows = gains[(gains["metric"] == metric) & (gains["mode"] == mode)]
+    numbers: dict[str, float | str] = {}
+    for split, group in rows.groupby("split"):
+        low = np.minimum(sign * group["ci_low"], sign * group["ci_high"])
+        high = np.maximum(sign * group["ci_low"], sign * group["ci_high"])
+        numbers[f"improved_{split}"] = float((sign * group["difference"] > 0).mean())
+        numbers[f"significant_{split}"] = float((low > 0).mean())
+        numbers[f"worse_{split}"] = float((high < 0).mean())
+        numbers[f"median_{split}"] = float(group["difference"].median())
+    improved = float((sign * rows["difference"] > 0).mean()) if len(rows) else float("nan")
+    worse = (
+        float((np.maximum(sign * rows["ci_low"], sign * rows["ci_high"]) < 0).mean())
+        if len(rows)
+        else float("nan")
+    )
+    numbers["verdict"] = verdict(improved, worse)
+    return numbers

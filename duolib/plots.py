@@ -80,3 +80,122 @@ def size_accuracy(table, x="gflops", ax=None, title=None):
     if title:
         ax.set_title(title)
     return ax
+
+
+MODE_STYLE = {
+    "weighted": ("Duo (ours)", "tab:blue", "o"),
+    "unweighted": ("Duo: unweighted", "tab:orange", "s"),
+    "uq_only": ("Duo: UQ only", "tab:green", "^"),
+}
+METRIC_LABEL = {
+    "accuracy": "accuracy ↑",
+    "macro_f1": "macro-F1 ↑",
+    "nll": "NLL ↓",
+    "brier": "Brier ↓",
+    "ece": "ECE ↓",
+    "auroc": "correctness AUROC ↑",
+    "aurc": "AURC ↓",
+    "eaurc": "E-AURC ↓",
+    "augrc": "AUGRC ↓",
+    "sac_98": "SAC@98 ↑",
+}
+
+
+def metric_vs_balance(table, metric: str, modes=("weighted", "unweighted", "uq_only"), log_x=True):
+    """The paper's Figures 3-6: a metric against FLOPs balance, one panel per (f_large, split).
+
+    One point per Duo coloured by mode; the temperature-scaled f_large as a dashed line.
+    ``table`` is ``experiments.results(...)``.
+    """
+    larges = list(dict.fromkeys(table.loc[table["mode"] != "single", "f_large"]))
+    splits = list(dict.fromkeys(table["split"]))
+    fig, axes = plt.subplots(
+        len(larges),
+        len(splits),
+        figsize=(4.6 * len(splits), 3.2 * len(larges)),
+        squeeze=False,
+        sharex=True,
+    )
+    for i, large in enumerate(larges):
+        for j, split in enumerate(splits):
+            ax = axes[i, j]
+            here = table[(table["f_large"] == large) & (table["split"] == split)]
+            single = here.loc[here["mode"] == "single", metric].iloc[0]
+            ax.axhline(single, color="grey", ls="--", lw=1.2, label="f_large (temp. scaled)")
+            for mode in modes:
+                label, colour, marker = MODE_STYLE[mode]
+                rows = here[here["mode"] == mode].sort_values("flops_balance")
+                ax.plot(
+                    rows["flops_balance"],
+                    rows[metric],
+                    marker=marker,
+                    color=colour,
+                    lw=0.8,
+                    alpha=0.9,
+                    label=label,
+                )
+            if log_x:
+                ax.set_xscale("log")
+            ax.set_title(f"{large} · {split}", fontsize=10)
+            if i == len(larges) - 1:
+                ax.set_xlabel("FLOPs balance")
+            if j == 0:
+                ax.set_ylabel(METRIC_LABEL.get(metric, metric))
+    axes[0, -1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def relative_improvement(gains, singles, metrics=("accuracy", "nll", "auroc", "aurc", "sac_98")):
+    """The paper's Figure 1 (right): improvement of weighted Duos toward a perfect score.
+
+    For each metric, (Duo - f_large) / (perfect - f_large) per Duo and split; bars show the mean
+    and error bars the standard deviation over Duos. ``singles`` maps (split, model) to the
+    f_large's metrics (rows of ``experiments.results`` with mode "single").
+    """
+    import pandas as pd
+
+    perfect = {
+        "accuracy": 1.0,
+        "macro_f1": 1.0,
+        "auroc": 1.0,
+        "sac_98": 1.0,
+        "nll": 0.0,
+        "brier": 0.0,
+        "ece": 0.0,
+        "aurc": None,
+        "eaurc": 0.0,
+        "augrc": None,
+    }
+    rows = []
+    weighted = gains[(gains["mode"] == "weighted") & gains["metric"].isin(metrics)]
+    for _, row in weighted.iterrows():
+        base = singles.loc[(row["split"], row["f_large"]), row["metric"]]
+        best = perfect[row["metric"]]
+        if best is None:  # AURC's best is the oracle of the same predictions: use E-AURC's 0
+            best = base - singles.loc[(row["split"], row["f_large"]), "eaurc"]
+        if best == base:
+            continue
+        rows.append(
+            {
+                "split": row["split"],
+                "metric": row["metric"],
+                "relative improvement": row["difference"] / (best - base),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    sns.barplot(
+        data=frame,
+        x="metric",
+        y="relative improvement",
+        hue="split",
+        errorbar="sd",
+        ax=ax,
+        order=list(metrics),
+    )
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_ylabel("improvement toward perfect")
+    ax.set_xlabel("")
+    fig.tight_layout()
+    return fig, frame

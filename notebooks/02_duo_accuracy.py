@@ -1,0 +1,271 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Duos as classifiers
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/duos-book/duos/blob/main/notebooks/02_duo_accuracy.ipynb)
+#
+# This chapter re-derives the paper's **Section 5.1** (Figure 3): does adding a small sidekick
+# change the *accuracy* of a large model? It also shows the weights the Duos learn against their
+# FLOPs balance (**Appendix D**, Figure 10) and the probabilistic scores NLL and Brier
+# (**Appendix G**).
+#
+# Everything is computed from the logit bank of the active profile (filled by the chapter
+# "Building the model zoo"): temperatures and Duo weights are fitted on the validation split,
+# metrics are measured on the in-distribution test split and the out-of-distribution split.
+# Every "Duo minus $f_\text{large}$" difference has a 95% paired-bootstrap interval (test
+# examples resampled, the same resample for both), which the paper does not report.
+#
+# *Expected runtime: seconds on `smoke`; about a minute on `demo` the first time (the bootstrap
+# is cached for the next chapters).*
+
+# %% tags=["parameters"]
+import os
+
+profile = os.environ.get("DUOLIB_PROFILE", "smoke")
+
+# %% tags=["hide-output"]
+# Setup that also works on Colab: install duolib from the repository if it is not importable.
+import importlib.util
+import subprocess
+import sys
+
+if importlib.util.find_spec("duolib") is None:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
+        check=True,
+    )
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from myst_nb import glue
+from scipy import stats
+
+import duolib as dl
+from duolib import experiments
+
+sns.set_theme(style="whitegrid", context="notebook")
+settings = dl.profiles.get(profile)
+
+# %% tags=["hide-output"]
+table = experiments.results(profile)
+gains = experiments.duo_gains(profile)
+summary = experiments.improvement_summary(gains, metrics=("accuracy", "macro_f1", "nll", "brier"))
+duos = table[table["mode"] == "weighted"]
+print(f"{len(duos) // table['split'].nunique()} Duos from f_large {settings.large_models}")
+
+# %% [markdown]
+# ## The claim
+#
+# > "Asymmetric Duos almost always increase accuracy over a single $f_\text{large}$, even for
+# > Duos that combine $f_\text{large}$ with a $f_\text{small}$ that is 1/10th the size. [...]
+# > after the FLOPs balance reaches 10% [...] Duos provide consistent accuracy improvements
+# > across all datasets." (Section 5.1)
+#
+# > "Duos that equally average the $f_\text{large}$ and $f_\text{small}$ predictions (Duo:
+# > Unweighted) significantly underperform $f_\text{large}$ when the balance is near zero."
+#
+# The paper shows these claims as scatter plots (Figure 3) without a table of numbers, so there
+# are no paper values to put beside ours here; its Table 1 (ImageNet, ResNet-50 Duos) belongs
+# to the comparison with deep ensembles in the Baselines part.
+
+# %%
+fig = dl.plots.metric_vs_balance(table, "accuracy")
+glue("fig_accuracy", fig, display=False)
+plt.close(fig)
+
+# %% [markdown]
+# ```{glue:figure} fig_accuracy
+# :name: fig-duo-accuracy
+#
+# Accuracy of every Duo against its FLOPs balance, for each $f_\text{large}$ (rows) on the
+# in-distribution test and out-of-distribution splits (columns). Dashed: the temperature-scaled
+# $f_\text{large}$ alone. Compare with the paper's Figure 3.
+# ```
+
+# %% [markdown]
+# How many Duos beat their $f_\text{large}$, and how many do so beyond bootstrap noise
+# (`significant`: the 95% interval of the difference excludes 0; `worse`: it excludes 0 on the
+# losing side):
+
+# %%
+summary[summary["metric"] == "accuracy"].round(3)
+
+# %%
+acc = gains[gains["metric"] == "accuracy"]
+weighted = acc[acc["mode"] == "weighted"]
+unweighted = acc[acc["mode"] == "unweighted"]
+for split in ("test", "ood"):
+    rows = weighted[weighted["split"] == split]
+    glue(f"acc_improved_{split}", float((rows["difference"] > 0).mean()), display=False)
+    glue(f"acc_significant_{split}", float((rows["ci_low"] > 0).mean()), display=False)
+    glue(f"acc_worse_{split}", float((rows["ci_high"] < 0).mean()), display=False)
+    big = rows[rows["flops_balance"] >= 0.1]
+    glue(
+        f"acc_improved_big_{split}",
+        float((big["difference"] > 0).mean()) if len(big) else float("nan"),
+        display=False,
+    )
+    glue(
+        f"acc_gain_big_{split}",
+        float(big["difference"].median()) if len(big) else float("nan"),
+        display=False,
+    )
+    small_unw = unweighted[(unweighted["split"] == split) & (unweighted["flops_balance"] < 0.1)]
+    glue(
+        f"unw_worse_small_{split}",
+        float((small_unw["ci_high"] < 0).mean()) if len(small_unw) else float("nan"),
+        display=False,
+    )
+    glue(
+        f"unw_loss_small_{split}",
+        float(small_unw["difference"].median()) if len(small_unw) else float("nan"),
+        display=False,
+    )
+improved = float((weighted["difference"] > 0).mean())
+worse = float((weighted["ci_high"] < 0).mean())
+glue("accuracy_verdict", experiments.verdict(improved, worse), display=False)
+glue("n_duos", int(len(weighted) // weighted["split"].nunique()), display=False)
+glue(
+    "n_big",
+    int((weighted["flops_balance"] >= 0.1).sum() // weighted["split"].nunique()),
+    display=False,
+)
+
+# %% [markdown]
+# ## What we see
+#
+# Of the {glue:text}`n_duos` weighted Duos, {glue:text}`acc_improved_test:.0%` are more
+# accurate than their $f_\text{large}$ on the test split
+# ({glue:text}`acc_significant_test:.0%` beyond bootstrap noise,
+# {glue:text}`acc_worse_test:.0%` significantly worse) and {glue:text}`acc_improved_ood:.0%`
+# on the OOD split ({glue:text}`acc_significant_ood:.0%` significantly,
+# {glue:text}`acc_worse_ood:.0%` significantly worse). Among the {glue:text}`n_big` Duos with a
+# FLOPs balance of at least 0.1, {glue:text}`acc_improved_big_test:.0%` (test) and
+# {glue:text}`acc_improved_big_ood:.0%` (OOD) improve, by a median of
+# {glue:text}`acc_gain_big_test:.4f` and {glue:text}`acc_gain_big_ood:.4f` accuracy. On this
+# profile, the paper's claim that weighted Duos rarely lose and gain from a balance of about
+# 10% **{glue:text}`accuracy_verdict`**.
+#
+# The unweighted ablation behaves as the paper says: with a sidekick below a balance of 0.1 its
+# median change in accuracy is {glue:text}`unw_loss_small_test:.4f` (test) and
+# {glue:text}`unw_loss_small_ood:.4f` (OOD), and {glue:text}`unw_worse_small_test:.0%` /
+# {glue:text}`unw_worse_small_ood:.0%` of those Duos are significantly worse than $f_\text{large}$
+# alone. Equal weights let a weak sidekick override a strong model; the fitted weights do not.
+#
+# ## The learned weights (Appendix D)
+#
+# The ratio $w_\text{large} / w_\text{small}$ says how much the Duo trusts each member. The paper
+# finds $f_\text{large}$ weighted up to 7x more at small balances, and more even weights as the
+# balance grows (Figure 10, Caltech 256).
+
+# %%
+weights = duos.drop_duplicates(["f_large", "f_small"]).copy()
+weights["ratio"] = weights["w_large"] / weights["w_small"].replace(0, np.nan)
+fig, ax = plt.subplots(figsize=(6.5, 4))
+sns.scatterplot(data=weights, x="flops_balance", y="ratio", hue="f_large", s=70, ax=ax)
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.axhline(1, color="grey", lw=0.8, ls=":")
+ax.set_xlabel("FLOPs balance")
+ax.set_ylabel("w_large / w_small")
+fig.tight_layout()
+rho = stats.spearmanr(weights["flops_balance"], weights["ratio"], nan_policy="omit").statistic
+glue("ratio_rho", float(rho), display=False)
+glue("ratio_max", float(weights["ratio"].max()), display=False)
+glue("ratio_min", float(weights["ratio"].min()), display=False)
+glue("n_zero_sidekick", int((weights["w_small"] == 0).sum()), display=False)
+glue("fig_weights", fig, display=False)
+plt.close(fig)
+weights[["f_large", "f_small", "flops_balance", "w_large", "w_small", "ratio"]].round(3)
+
+# %% [markdown]
+# ```{glue:figure} fig_weights
+# :name: fig-duo-weights
+#
+# Ratio of the fitted weights against FLOPs balance, one point per Duo (log–log). Compare with
+# the paper's Figure 10.
+# ```
+#
+# The ratio ranges from {glue:text}`ratio_max:.1f` down to {glue:text}`ratio_min:.2f`, and its
+# rank correlation with the FLOPs balance is Spearman $\rho$ = {glue:text}`ratio_rho:.2f`: the
+# cheaper the sidekick, the more the Duo leans on $f_\text{large}$, as in the paper.
+# {glue:text}`n_zero_sidekick` Duos set the sidekick's weight to exactly zero.
+#
+# ## NLL and Brier (Appendix G)
+
+# %%
+fig = dl.plots.metric_vs_balance(table, "nll")
+glue("fig_nll", fig, display=False)
+plt.close(fig)
+for metric in ("nll", "brier"):
+    for split in ("test", "ood"):
+        glue(
+            f"{metric}_improved_{split}",
+            experiments.summary_value(summary, split, "weighted", metric, "improved"),
+            display=False,
+        )
+summary[summary["metric"].isin(["nll", "brier"])].round(3)
+
+# %% [markdown]
+# ```{glue:figure} fig_nll
+# :name: fig-duo-nll
+#
+# Negative log-likelihood of every Duo against its FLOPs balance (lower is better).
+# ```
+#
+# Weighted Duos lower the NLL of $f_\text{large}$ for {glue:text}`nll_improved_test:.0%` of Duos
+# on the test split and {glue:text}`nll_improved_ood:.0%` on the OOD split, and the Brier score
+# for {glue:text}`brier_improved_test:.0%` and {glue:text}`brier_improved_ood:.0%`. On the
+# validation split this is guaranteed (the weights minimise validation NLL and include the
+# temperature-scaled $f_\text{large}$ as a special case); on test and OOD it is a finding.
+#
+# ## Overview across metrics (the paper's Figure 1)
+#
+# The paper's Figure 1 summarises every metric at once as the *relative improvement toward a
+# perfect score*, $(\text{Duo} - f_\text{large}) / (\text{perfect} - f_\text{large})$, averaged
+# over Duos (perfect AURC is the oracle AURC of $f_\text{large}$'s own predictions). The same
+# computation on this profile, weighted Duos only (the book's introduction shows this figure):
+
+# %%
+singles = table[table["mode"] == "single"].set_index(["split", "f_large"])
+overview_metrics = ("accuracy", "nll", "brier", "auroc", "aurc", "sac_98")
+fig, overview = dl.plots.relative_improvement(gains, singles, metrics=overview_metrics)
+glue("fig_overview", fig, display=False)
+plt.close(fig)
+means = overview.groupby(["split", "metric"])["relative improvement"].mean().unstack("split")
+for metric, row in means.iterrows():
+    for split, value in row.items():
+        glue(f"overview_{metric}_{split}", float(value), display=False)
+means.round(3)
+
+# %% [markdown]
+# ```{glue:figure} fig_overview
+# :name: fig-overview
+#
+# Mean relative improvement toward a perfect score of weighted Duos over their $f_\text{large}$
+# for each metric, in distribution (test) and out of distribution (ood); error bars: standard
+# deviation over Duos. Compare with the paper's Figure 1 (right).
+# ```
+#
+# ## Summary
+#
+# - Fitted weights make a Duo at least as accurate as its $f_\text{large}$ in almost every case
+#   here, with gains growing with the sidekick's share of compute.
+# - Equal weights (the deep-ensemble rule) lose accuracy when the sidekick is much weaker.
+# - The weights themselves tell the story: the weaker the sidekick, the smaller its weight.
