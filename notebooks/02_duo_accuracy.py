@@ -104,7 +104,8 @@ plt.close(fig)
 # losing side):
 
 # %%
-summary[summary["metric"] == "accuracy"].round(3)
+# Macro-F1 is the paper's headline on the imbalanced iWildCam; on balanced data it tracks accuracy.
+summary[summary["metric"].isin(["accuracy", "macro_f1"])].round(3)
 
 # %%
 acc = gains[gains["metric"] == "accuracy"]
