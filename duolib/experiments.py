@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from . import bank, cache, profiles, zoo
 from .calibrate import fit_temperature
 from .duo import fit_duo, predict
-from .metrics import evaluate, sample_statistics, summarise
+from .metrics import sample_statistics, summarise
 
 EVAL_SPLITS = ("test", "ood")
 LOWER_IS_BETTER = frozenset({"nll", "brier", "ece", "aurc", "eaurc", "augrc"})
@@ -64,8 +64,19 @@ def results(
         val_logits, val_labels = bank.logits(dataset, model, "val", settings.name)
         temperatures[model] = fit_temperature(val_logits, val_labels)
         for split in splits:
-            logits, labels = bank.logits(dataset, model, split, settings.name)
-            metrics = evaluate(logits / temperatures[model], labels, uncertainty_kind=uncertainty)
+            metrics = summarise(
+                _statistics(
+                    settings.name,
+                    dataset,
+                    split,
+                    model,
+                    None,
+                    "single",
+                    None,
+                    temperatures[model],
+                    uncertainty,
+                )
+            )
             rows.append(
                 {
                     "dataset": dataset,
@@ -84,21 +95,11 @@ def results(
         duo = fitted_duo(large, small, dataset, settings.name)
         balance = zoo.flops_balance(large, small)
         for split in splits:
-            large_logits, labels = bank.logits(dataset, large, split, settings.name)
-            small_logits, _ = bank.logits(dataset, small, split, settings.name)
             for mode in ("weighted", "unweighted", "uq_only"):
-                prediction, unc = predict(large_logits, small_logits, duo, mode, uncertainty)
-                scores = (
-                    (large_logits + small_logits) / 2
-                    if mode == "unweighted"
-                    else duo.combine(large_logits, small_logits)
-                )
-                metrics = evaluate(
-                    scores,
-                    labels,
-                    prediction=prediction,
-                    uncertainty=unc,
-                    uncertainty_kind=uncertainty,
+                metrics = summarise(
+                    _statistics(
+                        settings.name, dataset, split, large, small, mode, duo, None, uncertainty
+                    )
                 )
                 w_large, w_small = (
                     (0.5, 0.5) if mode == "unweighted" else (duo.w_large, duo.w_small)
@@ -160,6 +161,7 @@ def paired_bootstrap(
 
 
 def _statistics(profile, dataset, split, large, small, mode, duo, temperature, uncertainty):
+    """Per-sample statistics of f_large alone (``small=None``, temperature-scaled) or of a Duo."""
     large_logits, labels = bank.logits(dataset, large, split, profile)
     if small is None:
         return sample_statistics(large_logits / temperature, labels, uncertainty_kind=uncertainty)
