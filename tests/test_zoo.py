@@ -6,6 +6,7 @@ import csv
 import math
 from importlib import resources
 
+import numpy as np
 import pytest
 import timm
 import torchvision
@@ -61,3 +62,14 @@ def test_catalog_covers_every_torchvision_classifier():
     assert catalog[["gflops", "params", "imagenet_top1"]].notna().all().all()
     assert (catalog["family"] != "other").all()
     assert catalog["in_paper_zoo"].sum() >= 25
+
+
+def test_throughput_of_a_model_and_a_duo():
+    from duolib import throughput
+
+    single = throughput.images_per_second("lenet", batch_size=16, repeats=2, warmup=1)
+    duo = throughput.images_per_second(("resnet_mini", "lenet"), batch_size=16, repeats=2)
+    assert single > 0 and duo > 0 and np.isfinite(single) and np.isfinite(duo)
+    table = throughput.measure_profile("smoke", batch_size=8, repeats=1)
+    assert set(table["kind"]) == {"single", "Duo"}
+    assert len(table) == len(dl.profiles.get("smoke").zoo) + len(dl.experiments.duo_pairs("smoke"))
