@@ -9,7 +9,19 @@ The public API (see the book's method page for definitions)::
     logits, labels = bank.logits("glyphs", "resnet18_32px", "val", profile="demo")
 """
 
-from . import bank, cache, data, metrics, plots, profiles, train, zoo
+from . import (
+    bank,
+    cache,
+    data,
+    ensembles,
+    experiments,
+    metrics,
+    plots,
+    profiles,
+    throughput,
+    train,
+    zoo,
+)
 from .calibrate import fit_temperature
 from .duo import MODES, Duo, fit_duo, predict
 from .metrics import evaluate
@@ -21,13 +33,16 @@ __all__ = [
     "bank",
     "cache",
     "data",
+    "ensembles",
     "evaluate",
+    "experiments",
     "fit_duo",
     "fit_temperature",
     "metrics",
     "plots",
     "predict",
     "profiles",
+    "throughput",
     "to_paper_scale",
     "train",
     "zoo",
