@@ -65,8 +65,13 @@ def _build(dataset: str, model_name: str, profile: str):
         model, train_meta = train.finetuned(model_name, settings.name, rt=rt, dataset=dataset)
         val_dataset = dataset
     entry = zoo.get(model_name)
+    batch_size = settings.recipe_for(dataset).eval_batch_size
     val_logits, val_labels = train.predict_logits(
-        model, data.load(val_dataset, "val", settings.name), rt=rt, desc=f"{model_name} val"
+        model,
+        data.load(val_dataset, "val", settings.name),
+        batch_size,
+        rt=rt,
+        desc=f"{model_name} val",
     )
     temperature = fit_temperature(val_logits, val_labels)
     splits = ("val",) + tuple(s for s in _dataset_splits(dataset) if s != "val")
@@ -77,6 +82,7 @@ def _build(dataset: str, model_name: str, profile: str):
             logits, labels = train.predict_logits(
                 model,
                 data.load(dataset, split, settings.name),
+                batch_size,
                 rt=rt,
                 desc=f"{model_name} {split}",
             )

@@ -49,11 +49,6 @@ class WeightFit:
     newton_steps: int
 
 
-# Rows per chunk of the fused passes below: 512 x 1000 float32 is 2 MB per member, so the dozen
-# elementwise passes of a chunk run in cache rather than memory (measured fastest on 2 cores).
-PASS_ROWS = 512
-
-
 def nll_and_derivatives(members, labels, weights, derivatives: bool = True):
     """NLL of ``sum_j w_j X_j`` with its gradient and Hessian in ``w`` (or the NLL alone).
 
@@ -74,7 +69,7 @@ def nll_and_derivatives(members, labels, weights, derivatives: bool = True):
     norm = torch.empty(num_rows, dtype=dtype, device=device)
     first = torch.empty(num_rows, num_members, dtype=dtype, device=device)
     second = torch.empty(num_rows, len(pairs), dtype=dtype, device=device)
-    for rows in row_chunks(num_rows, PASS_ROWS):
+    for rows in row_chunks(num_rows):
         xs = [m[rows].to(dtype) for m in members]
         idx = labels[rows][:, None]
         combined = xs[0] * w[0]

@@ -222,10 +222,6 @@ def _scores_kind(scores: torch.Tensor, kind: str) -> str:
     return kind
 
 
-# Rows per chunk: small enough that a chunk's temporaries stay in cache.
-_PASS_ROWS = 512
-
-
 def _row_statistics(scores: torch.Tensor, labels: torch.Tensor, prediction, kind: str):
     """Per-row statistics of the predictive distribution, in one chunked pass.
 
@@ -241,7 +237,7 @@ def _row_statistics(scores: torch.Tensor, labels: torch.Tensor, prediction, kind
     prediction_t = None if prediction is None else torch.as_tensor(prediction)
     dtype = torch.promote_types(scores.dtype, torch.float32)
     tiny = float(torch.finfo(dtype).eps)  # scikit-learn's log_loss clips probabilities alike
-    for rows in row_chunks(n, _PASS_ROWS):
+    for rows in row_chunks(n):
         chunk = scores[rows].to(dtype)
         idx = labels[rows].to(chunk.device)[:, None]
         if kind == "logits":

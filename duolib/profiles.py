@@ -32,7 +32,7 @@ class Recipe:
     pretrain_epochs: int = 0  # 0: models come pretrained (torchvision/timm weights)
     pretrain_lr: float = 4e-3
     pretrain_wd: float = 0.05
-    eval_batch_size: int = 512
+    eval_batch_size: int = 512  # images per batch when the bank computes logits
 
 
 @dataclass(frozen=True)
