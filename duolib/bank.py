@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cache, data, profiles, train, zoo
+from . import baselines, cache, data, members, profiles, train, zoo
 from .calibrate import fit_temperature
 
-BANK_VERSION = 1
+BANK_VERSION = 2
 # Datasets evaluated with the published ImageNet heads, without fine-tuning (the paper's setup).
 IMAGENET_EVAL = ("imagenet", "imagenet-v2")
 
@@ -34,6 +34,9 @@ def _dataset_splits(dataset: str) -> tuple[str, ...]:
 
 def entry_dir(dataset: str, model: str, split: str, profile: str | None = None) -> Path:
     settings = profiles.get(profile)
+    member = members.parse(model)
+    # Replicas, soups and IVON also depend on the profile's baseline settings.
+    extra = () if member.name == member.architecture else (settings.baselines,)
     # The zoo entry (architecture, weights tag, FLOPs, parameters) is in the key, so a changed
     # model definition gets new entries instead of stale logits.
     key = cache.key(
@@ -49,6 +52,7 @@ def entry_dir(dataset: str, model: str, split: str, profile: str | None = None) 
         data.glyphs.GENERATOR_VERSION,
         settings.glyph_split_sizes,
         settings.recipe,
+        *extra,
     )
     return cache.root() / "bank" / settings.name / f"{dataset}-{split}-{model}-{key}"
 
@@ -57,11 +61,20 @@ def _build(dataset: str, model_name: str, profile: str):
     """Fine-tune (or load) the model, then write the entries of every split of the dataset."""
     settings = profiles.get(profile)
     rt = train.runtime()
+    member = members.parse(model_name)
     if dataset in IMAGENET_EVAL:
+        if member.name != member.architecture:
+            raise ValueError(
+                f"{dataset} is evaluated with published ImageNet heads; {model_name!r} is not a "
+                "published checkpoint (replicas, soups and IVON need fine-tuning)"
+            )
         model = zoo.build(model_name, 1000, pretrained=True)
         train_meta = {"pretraining": zoo.get(model_name).weights}
         val_dataset = "imagenet"
-    else:
+    elif member.method in baselines.SOUPS:
+        model, train_meta = baselines.soup_model(model_name, settings.name, dataset, rt)
+        val_dataset = dataset
+    else:  # LP-FT with AdamW or IVON, any replica
         model, train_meta = train.finetuned(model_name, settings.name, rt=rt, dataset=dataset)
         val_dataset = dataset
     entry = zoo.get(model_name)
@@ -102,9 +115,15 @@ def _build(dataset: str, model_name: str, profile: str):
             "pretrain_seconds": train_meta.get("pretrain_seconds", 0.0),
             "lp_seconds": train_meta.get("lp_seconds", 0.0),
             "ft_seconds": train_meta.get("ft_seconds", 0.0),
+            "soup_seconds": train_meta.get("soup_seconds", 0.0),
+            "train_seconds": sum(
+                train_meta.get(part, 0.0)
+                for part in ("pretrain_seconds", "lp_seconds", "ft_seconds", "soup_seconds")
+            ),
+            "soup_ingredients": train_meta.get("ingredients"),
             "val_accuracy_during_training": train_meta.get("val_accuracy"),
             "trials": [
-                {k: t[k] for k in ("lr", "weight_decay", "val_accuracy")}
+                {k: t[k] for k in ("lr", "weight_decay", "val_accuracy", "seconds")}
                 for t in train_meta.get("trials", [])
             ],
         }

@@ -65,7 +65,7 @@ def results(
         temperatures[model] = fit_temperature(val_logits, val_labels)
         for split in splits:
             metrics = summarise(
-                _statistics(
+                statistics(
                     settings.name,
                     dataset,
                     split,
@@ -97,7 +97,7 @@ def results(
         for split in splits:
             for mode in ("weighted", "unweighted", "uq_only"):
                 metrics = summarise(
-                    _statistics(
+                    statistics(
                         settings.name, dataset, split, large, small, mode, duo, None, uncertainty
                     )
                 )
@@ -160,7 +160,7 @@ def paired_bootstrap(
     return pd.DataFrame(out)
 
 
-def _statistics(profile, dataset, split, large, small, mode, duo, temperature, uncertainty):
+def statistics(profile, dataset, split, large, small, mode, duo, temperature, uncertainty):
     """Per-sample statistics of f_large alone (``small=None``, temperature-scaled) or of a Duo."""
     large_logits, labels = bank.logits(dataset, large, split, profile)
     if small is None:
@@ -212,11 +212,11 @@ def duo_gains(
         val_logits, val_labels = bank.logits(dataset, large, "val", settings.name)
         temperature = fit_temperature(val_logits, val_labels)
         for split in splits:
-            base = _statistics(
+            base = statistics(
                 settings.name, dataset, split, large, None, "single", None, temperature, uncertainty
             )
             for mode in ("weighted", "unweighted", "uq_only"):
-                stats = _statistics(
+                stats = statistics(
                     settings.name, dataset, split, large, small, mode, duo, temperature, uncertainty
                 )
                 table = paired_bootstrap(stats, base, samples=samples, seed=seed)

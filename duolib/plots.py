@@ -199,3 +199,47 @@ def relative_improvement(gains, singles, metrics=("accuracy", "nll", "auroc", "a
     ax.set_xlabel("")
     fig.tight_layout()
     return fig, frame
+
+
+def metric_vs_cost(rows, metrics, x="gflops", lines=(), log_x=True, x_label=None):
+    """Each method's metric against its cost, one panel per metric (the baseline chapters).
+
+    ``rows``: ``duolib.comparisons`` rows (a DataFrame or list of dicts). A method whose rows
+    span several costs is drawn as a line through them (e.g. Duos over sidekicks); other methods
+    as their mean ± std (over subsets or repeated draws) at their cost. Methods named in
+    ``lines`` are drawn as horizontal reference lines instead (e.g. the single model).
+    """
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    methods = list(dict.fromkeys(frame["method"]))
+    palette = dict(zip(methods, sns.color_palette("tab10", len(methods)), strict=True))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for method in methods:
+            group = frame[frame["method"] == method]
+            colour = palette[method]
+            if method in lines:
+                ax.axhline(group[metric].mean(), color=colour, ls="--", lw=1.4, label=method)
+            elif group[x].nunique() > 1:
+                ordered = group.sort_values(x)
+                ax.plot(ordered[x], ordered[metric], "o-", color=colour, lw=1, ms=5, label=method)
+            else:
+                std = group[metric].std(ddof=1) if len(group) > 1 else 0.0
+                ax.errorbar(
+                    group[x].mean(),
+                    group[metric].mean(),
+                    yerr=std,
+                    fmt="s",
+                    color=colour,
+                    ms=6,
+                    capsize=3,
+                    label=method,
+                )
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xlabel(x_label or {"gflops": "test-time GFLOPs per image"}.get(x, x))
+        ax.set_ylabel(METRIC_LABEL.get(metric, metric))
+    axes[0, -1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -24,7 +24,7 @@ import math
 import os
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +33,9 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
-from . import cache, data, profiles, zoo
+from . import cache, data, members, profiles, zoo
 
-TRAIN_VERSION = 1  # bump when training changes, to invalidate cached models
+TRAIN_VERSION = 2  # bump when training changes, to invalidate cached models
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -173,17 +173,29 @@ def run_epochs(
     rt: Runtime | None = None,
     desc: str = "train",
     stop_after_epochs: int | None = None,
+    ivon: dict | None = None,
 ):
     """Train every parameter of ``model``; keep the epoch with the best validation accuracy.
 
     Resumes from ``checkpoint`` if it exists. Returns (best state_dict, best val accuracy,
     history of per-epoch dicts). ``stop_after_epochs`` interrupts the run after that many
     epochs of this call (for tests of resuming).
+
+    ``ivon``: train with the IVON optimizer (ivon-opt) instead of AdamW; a dict of its extra
+    settings (``hess_init``). Each step draws one weight sample from the posterior
+    (``sampled_params(train=True)``), validation uses the posterior mean, and the returned state
+    then also holds the posterior (``"ivon_state"``: the optimizer's state at the best epoch).
     """
     rt = rt or runtime()
+    if ivon is not None and rt.amp_dtype == torch.float16:
+        # IVON reads the gradients inside sampled_params, before a GradScaler could unscale them.
+        rt = Runtime(rt.device, None, rt.world_size, rt.rank)
     model = model.to(rt.device).to(memory_format=torch.channels_last)
     train_set = train_set.with_transform(augment) if augment is not None else train_set
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if ivon is None:
+        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    else:
+        optimizer = ivon_optimizer(model, len(train_set), lr, weight_decay, rt=rt, **ivon)
     steps_per_epoch = math.ceil(len(train_set) / (batch_size * rt.world_size))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, warmup_cosine(epochs * steps_per_epoch, warmup_fraction)
@@ -209,12 +221,20 @@ def run_epochs(
         bar = tqdm(batches, desc=f"{desc} {epoch + 1}/{epochs}", leave=False)
         for images, targets in bar:
             targets = targets.to(rt.device)
-            with rt.autocast():
-                loss = F.cross_entropy(trained(to_input(images, rt.device)), targets)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
+            if ivon is None:
+                with rt.autocast():
+                    loss = F.cross_entropy(trained(to_input(images, rt.device)), targets)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                with optimizer.sampled_params(train=True):
+                    optimizer.zero_grad(set_to_none=True)
+                    with rt.autocast():
+                        loss = F.cross_entropy(trained(to_input(images, rt.device)), targets)
+                    loss.backward()
+                optimizer.step()
             scheduler.step()
             total_loss += loss.item() * len(targets)
             seen += len(targets)
@@ -232,6 +252,8 @@ def run_epochs(
         if val_acc > best_acc:
             best_acc = val_acc
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            if ivon is not None:
+                best_state["ivon_state"] = copy.deepcopy(optimizer.state_dict())
         if rt.is_main:
             cache.atomic_save(
                 {
@@ -322,22 +344,50 @@ def _finished(directory: Path):
     return None
 
 
-def _save_model(directory: Path, state, meta: dict):
+def _save_model(directory: Path, files: dict, meta: dict):
     def write(tmp):
-        torch.save(state, tmp / "model.pt")
+        for filename, obj in files.items():
+            torch.save(obj, tmp / filename)
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
 
     cache.atomic_directory(directory, write)
 
 
-def pretrained(name: str, profile: str | None = None, rt: Runtime | None = None):
+def _barrier(rt: Runtime):
+    """Under torchrun, wait until rank 0 has written what the other ranks are about to read."""
+    if rt.world_size > 1:
+        torch.distributed.barrier()
+
+
+def ivon_optimizer(model, train_size: int, lr: float, weight_decay: float, hess_init=0.1, rt=None):
+    """IVON (Shen et al. 2024, the ``ivon-opt`` package) over every parameter of ``model``.
+
+    The effective sample size is the training set size, as the ivon-opt README recommends.
+    """
+    import ivon
+
+    return ivon.IVON(
+        model.parameters(),
+        lr=lr,
+        ess=train_size,
+        weight_decay=weight_decay,
+        hess_init=hess_init,
+        sync=rt is not None and rt.world_size > 1,
+    )
+
+
+def pretrained(
+    name: str, profile: str | None = None, rt: Runtime | None = None, seed: int | None = None
+):
     """``name`` with its pretrained weights and the pretraining head removed (new head later).
 
     Paper models load their published weights. Demo models are trained from scratch on the
-    ``glyphs-pretrain`` task once and cached; returns (model, metadata).
+    ``glyphs-pretrain`` task once per ``seed`` (default: the profile's) and cached; returns
+    (model, metadata).
     """
     settings = profiles.get(profile)
     recipe = settings.recipe
+    seed = settings.seed if seed is None else seed
     if settings.pretrain_dataset is None:
         model = zoo.build(name, num_classes=1000, pretrained=True)
         return model, {"pretraining": zoo.get(name).weights, "seconds": 0.0}
@@ -350,7 +400,7 @@ def pretrained(name: str, profile: str | None = None, rt: Runtime | None = None)
         settings.pretrain_dataset,
         len(pre_train),
         len(pre_val),
-        settings.seed,
+        seed,
         recipe.pretrain_epochs,
         recipe.pretrain_lr,
         recipe.pretrain_wd,
@@ -373,19 +423,21 @@ def pretrained(name: str, profile: str | None = None, rt: Runtime | None = None)
             weight_decay=recipe.pretrain_wd,
             batch_size=recipe.batch_size,
             checkpoint=cache.root() / "checkpoints" / f"{key}.pt",
-            seed=settings.seed,
+            seed=seed,
             rt=rt,
-            desc=f"pretrain {name}",
+            desc=f"pretrain {name}" + (f" (seed {seed})" if seed != settings.seed else ""),
         )
         meta = {
             "model": name,
             "task": settings.pretrain_dataset,
+            "seed": seed,
             "val_accuracy": best_acc,
             "history": history,
             "seconds": time.perf_counter() - start,
         }
         if rt.is_main:
-            _save_model(directory, best_state, meta)
+            _save_model(directory, {"model.pt": best_state}, meta)
+        _barrier(rt)
         (cache.root() / "checkpoints" / f"{key}.pt").unlink(missing_ok=True)
     model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu"))
     return model, {
@@ -394,42 +446,20 @@ def pretrained(name: str, profile: str | None = None, rt: Runtime | None = None)
     }
 
 
-def finetuned(
-    name: str, profile: str | None = None, rt: Runtime | None = None, dataset: str | None = None
-):
-    """``name`` fine-tuned with LP-FT on ``dataset`` (default: the profile's); cached.
+# ---------------------------------------------------------------------------------------------
+# LP-FT: one cached linear probe, then fine-tuning trials that each start from it (cached apiece)
+# ---------------------------------------------------------------------------------------------
 
-    Returns (model in eval mode, metadata).
 
-    The metadata holds the recipe, every trial's settings and validation accuracy, the LP
-    accuracy, and wall times of pretraining, LP and FT.
-    """
-    settings = profiles.get(profile)
-    dataset = dataset or settings.dataset
+def _linear_probed(architecture, settings, dataset, seed, key, train_set, val_set, rt):
+    """The pretrained model with the linear-probed head (the head is cached under ``key``)."""
     recipe = settings.recipe_for(dataset)
-    train_set = data.load(dataset, "train", settings.name)
-    val_set = data.load(dataset, "val", settings.name)
-    num_classes = len(train_set.classes)
-    key = cache.key(
-        "finetune",
-        name,
-        asdict(zoo.get(name)),
-        settings.name,
-        dataset,
-        len(train_set),
-        len(val_set),
-        settings.seed,
-        asdict(recipe),
-        TRAIN_VERSION,
-        data.glyphs.GENERATOR_VERSION,
-    )
     directory = cache.root() / "models" / key
+    model, pre_meta = pretrained(architecture, settings.name, rt, seed=seed)
+    zoo.replace_classifier(model, len(train_set.classes))
+    model = model.to(rt.device)
     meta = _finished(directory)
     if meta is None:
-        rt = rt or runtime()
-        model, pre_meta = pretrained(name, settings.name, rt)
-        zoo.replace_classifier(model, num_classes)
-        model = model.to(rt.device)
         start = time.perf_counter()
         lp_acc, lp_history = linear_probe(
             model,
@@ -438,18 +468,104 @@ def finetuned(
             epochs=recipe.lp_epochs,
             lr=recipe.lp_lr,
             batch_size=recipe.batch_size,
-            seed=settings.seed,
+            seed=seed,
             rt=rt,
         )
-        lp_seconds = time.perf_counter() - start
-        lp_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-        trials = []
-        best = (-1.0, None)
-        for index, hyper in enumerate(search_space(recipe, settings.seed)):
-            model.load_state_dict(lp_state)
+        meta = {
+            "pretraining": pre_meta["pretraining"],
+            "pretrain_seconds": pre_meta["seconds"],
+            "lp_val_accuracy": lp_acc,
+            "lp_history": lp_history,
+            "lp_seconds": time.perf_counter() - start,
+        }
+        if rt.is_main:
+            _save_model(directory, {"head.pt": zoo.classifier(model).state_dict()}, meta)
+        _barrier(rt)
+    head = torch.load(directory / "head.pt", map_location="cpu")
+    zoo.classifier(model).load_state_dict(head)
+    return model, meta
+
+
+def finetune_trials(
+    name: str,
+    profile: str | None = None,
+    dataset: str | None = None,
+    count: int | None = None,
+    rt: Runtime | None = None,
+) -> list[dict]:
+    """The fine-tuning trials of ``name`` (a zoo model or ``duolib.members`` name), cached.
+
+    Every trial starts from the same linear-probed model (same pretrained weights, same head)
+    and fine-tunes with one point of the search space: the first ``count`` points
+    (default ``recipe.trials``; the draws of a longer search extend a shorter one, so the
+    zoo's trials are reused as the first soup ingredients). ``name:ivon`` runs one trial with
+    the IVON optimizer and the profile's IVON settings instead.
+
+    Returns one dict per trial: its hyperparameters, ``val_accuracy``, ``history``,
+    ``seconds`` (fine-tuning wall time), the LP and pretraining times and ``directory``.
+    """
+    member = members.parse(name)
+    if member.method not in ("lpft", "ivon"):
+        raise ValueError(f"{name!r} is not trained by fine-tuning; see duolib.baselines")
+    settings = profiles.get(profile)
+    dataset = dataset or settings.dataset
+    recipe = settings.recipe_for(dataset)
+    seed = settings.seed + member.replica
+    if member.method == "ivon":
+        if settings.baselines is None:
+            raise ValueError(f"profile {settings.name!r} has no IVON settings")
+        b = settings.baselines
+        hypers = [
+            {"lr": b.ivon_lr, "weight_decay": b.ivon_weight_decay, "hess_init": b.ivon_hess_init}
+        ]
+    else:
+        count = recipe.trials if count is None else count
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        hypers = search_space(replace(recipe, trials=count), seed)
+    train_set = data.load(dataset, "train", settings.name)
+    val_set = data.load(dataset, "val", settings.name)
+    lp_key = cache.key(
+        "linear-probe",
+        member.architecture,
+        asdict(zoo.get(member.architecture)),
+        settings.name,
+        settings.pretrain_dataset,
+        dataset,
+        len(train_set),
+        len(val_set),
+        seed,
+        replace(recipe, trials=0, lr_range=(0, 0), wd_range=(0, 0)),  # what LP depends on
+        TRAIN_VERSION,
+        data.glyphs.GENERATOR_VERSION,
+    )
+    probed, lp_meta, results = None, None, []
+    for index, hyper in enumerate(hypers):
+        trial_seed = seed + index
+        key = cache.key(
+            "trial",
+            lp_key,
+            member.method,
+            hyper,
+            recipe.ft_epochs,
+            recipe.warmup_fraction,
+            recipe.randaugment,
+            recipe.batch_size,
+            trial_seed,
+        )
+        directory = cache.root() / "models" / key
+        meta = _finished(directory)
+        if meta is None:
+            rt = rt or runtime()
+            if probed is None:
+                probed, lp_meta = _linear_probed(
+                    member.architecture, settings, dataset, seed, lp_key, train_set, val_set, rt
+                )
+                lp_state = {k: v.detach().cpu().clone() for k, v in probed.state_dict().items()}
+            probed.load_state_dict(lp_state)
             start = time.perf_counter()
             state, val_acc, history = run_epochs(
-                model,
+                probed,
                 train_set,
                 val_set,
                 epochs=recipe.ft_epochs,
@@ -458,39 +574,70 @@ def finetuned(
                 batch_size=recipe.batch_size,
                 warmup_fraction=recipe.warmup_fraction,
                 augment=_randaugment(recipe.randaugment),
-                checkpoint=cache.root() / "checkpoints" / f"{key}-trial{index}.pt",
-                seed=settings.seed + index,
+                checkpoint=cache.root() / "checkpoints" / f"{key}.pt",
+                seed=trial_seed,
                 rt=rt,
-                desc=f"fine-tune {name} trial {index + 1}",
+                desc=f"fine-tune {name} trial {index + 1}/{len(hypers)}",
+                ivon={"hess_init": hyper["hess_init"]} if member.method == "ivon" else None,
             )
-            trials.append(
-                {
-                    **hyper,
-                    "val_accuracy": val_acc,
-                    "history": history,
-                    "seconds": time.perf_counter() - start,
-                }
-            )
-            if val_acc > best[0]:
-                best = (val_acc, state)
-        meta = {
-            "model": name,
-            "dataset": dataset,
-            "profile": settings.name,
-            "recipe": asdict(recipe),
-            "pretraining": pre_meta["pretraining"],
-            "pretrain_seconds": pre_meta["seconds"],
-            "lp_val_accuracy": lp_acc,
-            "lp_history": lp_history,
-            "lp_seconds": lp_seconds,
-            "trials": trials,
-            "val_accuracy": best[0],
-            "ft_seconds": sum(t["seconds"] for t in trials),
-        }
-        if rt.is_main:
-            _save_model(directory, best[1], meta)
-        for index in range(len(trials)):
-            (cache.root() / "checkpoints" / f"{key}-trial{index}.pt").unlink(missing_ok=True)
-    model = zoo.build(name, num_classes)
-    model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu"))
-    return model.eval(), meta
+            files = {"model.pt": state}
+            if "ivon_state" in state:
+                files["ivon.pt"] = state.pop("ivon_state")
+            meta = {
+                "model": name,
+                "dataset": dataset,
+                "profile": settings.name,
+                "method": member.method,
+                "trial": index,
+                **hyper,
+                "val_accuracy": val_acc,
+                "history": history,
+                "seconds": time.perf_counter() - start,
+                "recipe": asdict(recipe),
+                **lp_meta,
+            }
+            if rt.is_main:
+                _save_model(directory, files, meta)
+            _barrier(rt)
+            (cache.root() / "checkpoints" / f"{key}.pt").unlink(missing_ok=True)
+        results.append({**meta, "directory": str(directory)})
+    return results
+
+
+def load_trial(trial: dict, num_classes: int):
+    """The fine-tuned model of one ``finetune_trials`` entry, in eval mode on the CPU."""
+    model = zoo.build(members.parse(trial["model"]).architecture, num_classes)
+    model.load_state_dict(torch.load(Path(trial["directory"]) / "model.pt", map_location="cpu"))
+    return model.eval()
+
+
+def finetuned(
+    name: str, profile: str | None = None, rt: Runtime | None = None, dataset: str | None = None
+):
+    """``name`` fine-tuned with LP-FT on ``dataset`` (default: the profile's); cached.
+
+    The best of the recipe's trials by validation accuracy. Returns (model in eval mode,
+    metadata): the recipe, every trial's settings and validation accuracy, the LP accuracy,
+    and wall times of pretraining, LP and FT (the sum over trials).
+    """
+    settings = profiles.get(profile)
+    dataset = dataset or settings.dataset
+    trials = finetune_trials(name, settings.name, dataset, rt=rt)
+    best = max(trials, key=lambda t: t["val_accuracy"])  # the first of equals
+    num_classes = len(data.load(dataset, "val", settings.name).classes)
+    meta = {
+        "model": name,
+        "dataset": dataset,
+        "profile": settings.name,
+        "recipe": best["recipe"],
+        "pretraining": best["pretraining"],
+        "pretrain_seconds": best["pretrain_seconds"],
+        "lp_val_accuracy": best["lp_val_accuracy"],
+        "lp_history": best["lp_history"],
+        "lp_seconds": best["lp_seconds"],
+        "trials": trials,
+        "best_trial": best["trial"],
+        "val_accuracy": best["val_accuracy"],
+        "ft_seconds": sum(t["seconds"] for t in trials),
+    }
+    return load_trial(best, num_classes), meta

@@ -58,11 +58,31 @@ SIDEKICK_MODELS = (
     "swin_v2_t",
     "swin_v2_s",
 )
-TIMM_MODELS = tuple(name for name in LARGE_MODELS if "." in name)
+# Ten published ResNet-50 checkpoints (torchvision's DEFAULT and nine timm recipes): the members
+# of the paper's deep ensembles (Appendix A.5: "10 independently trained ResNet-50 checkpoints
+# from timm and torchvision"), evaluated on ImageNet with their own heads.
+ENSEMBLE_CHECKPOINTS = (
+    "resnet50",
+    "resnet50.a1_in1k",
+    "resnet50.a2_in1k",
+    "resnet50.ram_in1k",
+    "resnet50.b1k_in1k",
+    "resnet50.b2k_in1k",
+    "resnet50.c1_in1k",
+    "resnet50.c2_in1k",
+    "resnet50.d_in1k",
+    "resnet50.tv_in1k",
+)
+TIMM_MODELS = tuple(name for name in LARGE_MODELS + ENSEMBLE_CHECKPOINTS if "." in name)
 # What each timm model was pretrained on (the paper's "weights tag"), from its timm name.
 _TIMM_PRETRAINING = {
     "tf_efficientnetv2_l.in21k_ft_in1k": "ImageNet-21k, fine-tuned on ImageNet-1k",
     "vit_base_patch16_clip_224.laion2b_ft_in1k": "CLIP on LAION-2B, fine-tuned on ImageNet-1k",
+    **{
+        name: f"ImageNet-1k, timm recipe {name.split('.')[1].removesuffix('_in1k')}"
+        for name in ENSEMBLE_CHECKPOINTS
+        if "." in name
+    },
 }
 
 _FAMILY_PATTERNS = (
@@ -152,7 +172,7 @@ def _timm_entry(name: str) -> ZooEntry:
         params=int(row["params"]),
         input_size=int(row["input_size"]),
         imagenet_top1=math.nan,  # timm's wheel ships no accuracy table
-        role="large",
+        role="large" if name in LARGE_MODELS else "ensemble member",
     )
 
 
@@ -183,11 +203,15 @@ def _demo_entry(name: str) -> ZooEntry:
 def get(name: str) -> ZooEntry:
     """The zoo entry of a model, e.g. ``get("resnet50").gflops == 4.089``.
 
+    Accepts the bank's member names too (``"resnet50@2:ivon"`` -> resnet50's entry).
+
     Paper models carry published numbers; demo models (``duolib.architectures``) are measured
     at 32x32 with ``duolib.flops`` (48-class head).
     """
     from .architectures import DEMO_ARCHITECTURES
+    from .members import parse
 
+    name = parse(name).architecture  # replicas and training variants share the architecture
     if name in TIMM_MODELS:
         return _timm_entry(name)
     if name in LARGE_MODELS or name in SIDEKICK_MODELS:
