@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -244,20 +245,29 @@ def laplace_predictive(name: str, profile: str | None = None, dataset: str | Non
         if not isinstance(head, torch.nn.Linear):
             raise ValueError(f"{name}'s classifier is {type(head).__name__}, not a Linear layer")
         torch.manual_seed(settings.seed)  # the Monte Carlo predictive's weight samples
-        la = Laplace(
-            torch.nn.Sequential(torch.nn.Flatten(), head),  # laplace-torch needs > 1 module
-            "classification",
-            subset_of_weights="last_layer",
-            hessian_structure="kron",
-        )
-        la.fit(DataLoader(TensorDataset(*features["train"]), batch_size=256))
-        la.optimize_prior_precision(
-            method="gridsearch",
-            pred_type="nn",
-            link_approx="mc",
-            n_samples=LAPLACE_SAMPLES,
-            val_loader=DataLoader(TensorDataset(*features["val"]), batch_size=1024),
-        )
+        # laplace-torch warns about its own torch.jit use and reminds that its default link is
+        # probit; we pass link_approx explicitly everywhere.
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=".*torch.jit.script.*", category=FutureWarning
+            )
+            warnings.filterwarnings(
+                "ignore", message="By default `link_approx`", category=UserWarning
+            )
+            la = Laplace(
+                torch.nn.Sequential(torch.nn.Flatten(), head),  # laplace-torch needs > 1 module
+                "classification",
+                subset_of_weights="last_layer",
+                hessian_structure="kron",
+            )
+            la.fit(DataLoader(TensorDataset(*features["train"]), batch_size=256))
+            la.optimize_prior_precision(
+                method="gridsearch",
+                pred_type="nn",
+                link_approx="mc",
+                n_samples=LAPLACE_SAMPLES,
+                val_loader=DataLoader(TensorDataset(*features["val"]), batch_size=1024),
+            )
         fit_seconds = time.perf_counter() - start
         arrays = {}
         for split in splits:
