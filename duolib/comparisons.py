@@ -200,7 +200,8 @@ def paper_table(
             values = group[metric].to_numpy(dtype=float)
             text = f"{values.mean():.{decimals}f}"
             if len(values) > 1:
-                text += f" ± {values.std(ddof=1):.{decimals}f}"
+                # no-break spaces keep "mean ± std" on one line in HTML tables
+                text += f"\u00a0±\u00a0{values.std(ddof=1):.{decimals}f}"
             entry[TABLE_LABELS.get(metric, metric)] = text
         entry["n"] = len(values)
         out.append(entry)

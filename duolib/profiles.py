@@ -53,6 +53,8 @@ class Baselines:
     ensemble_sizes: tuple[int, ...]
     ensemble_dataset: str | None = None  # None: the profile's dataset
     ensemble_subsets: int = 32  # random subsets of each size (fewer if fewer exist)
+    # Sidekicks of Table 1's Duos; empty: every zoo model cheaper than the ensemble's base.
+    ensemble_sidekicks: tuple[str, ...] = ()
     ivon_model: str = ""
     ivon_samples: tuple[int, ...] = (2, 4, 8, 16, 32)
     ivon_lr: float = 0.1
@@ -190,6 +192,7 @@ PROFILES = {
             ensemble_members=ENSEMBLE_CHECKPOINTS,
             ensemble_sizes=(2, 3, 4, 5, 8),
             ensemble_dataset="imagenet",
+            ensemble_sidekicks=("mnasnet0_75", "shufflenet_v2_x2_0", "efficientnet_b2"),
             # Appendix F: IVON on ResNet-50, Laplace on Swin-V2-S with 0.1 < FB < 0.3 Duos.
             ivon_model="resnet50",
             ivon_repeats=4,

@@ -104,7 +104,8 @@ member_meta
 # ## Table 1: the same base model
 #
 # Rows: the temperature-scaled base model (mean ± std over the members), Duos of each member
-# with each sidekick cheaper than it, and pool-then-calibrate ensembles. Metrics in the paper's
+# with each sidekick (on `paper` the three of the paper's Table 1, elsewhere every cheaper zoo
+# model), and pool-then-calibrate ensembles. Metrics in the paper's
 # units (percent; NLL × 100; Brier × 10⁴ averaged over classes), with each method's test-time
 # GFLOPs per image and its training time.
 
@@ -116,7 +117,7 @@ singles = [
     for m in members
 ]
 duos = []
-for small in comparisons.sidekicks(base, profile):
+for small in b.ensemble_sidekicks or comparisons.sidekicks(base, profile):
     label = f"[AD] + {small} (FB {zoo.flops_balance(base, small):.2f})"
     duos += [comparisons.duo_row(m, small, "test", dataset, profile, method=label) for m in members]
 ensembles = comparisons.ensemble_rows(profile, "test")

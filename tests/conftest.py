@@ -20,3 +20,12 @@ def make_pair(num_samples=1500, num_classes=10, seed=0, large_signal=3.0, small_
 @pytest.fixture
 def pair():
     return make_pair()
+
+
+@pytest.fixture(scope="module")
+def smoke_cache(tmp_path_factory):
+    """An empty duolib cache for one test module (what the module trains is shared within it)."""
+    root = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DUOLIB_CACHE", str(root))
+        yield root

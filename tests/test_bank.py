@@ -11,14 +11,6 @@ import duolib as dl
 from duolib import bank
 
 
-@pytest.fixture(scope="module")
-def smoke_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DUOLIB_CACHE", str(root))
-        yield root
-
-
 def test_bank_builds_caches_and_reuses(smoke_cache):
     logits, labels = bank.logits("glyphs", "lenet", "test", "smoke")
     assert logits.shape == (256, 48) and logits.dtype == np.float32

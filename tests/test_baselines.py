@@ -15,14 +15,6 @@ import duolib as dl
 from duolib import bank, baselines, comparisons, members, train
 
 
-@pytest.fixture(scope="module")
-def smoke_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cache")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DUOLIB_CACHE", str(root))
-        yield root
-
-
 @pytest.mark.parametrize(
     ("name", "member"),
     [
@@ -91,7 +83,7 @@ def test_paper_table_is_mean_and_sample_std_in_paper_units():
     ]
     table = comparisons.paper_table(rows, num_classes=10, metrics=("accuracy", "brier"))
     assert list(table.index) == ["A", "B"]
-    assert table.loc["A", "Acc ↑"] == f"60.00 ± {np.std([50, 70], ddof=1):.2f}"
+    assert table.loc["A", "Acc ↑"] == f"60.00\u00a0±\u00a0{np.std([50, 70], ddof=1):.2f}"
     assert table.loc["B", "Acc ↑"] == "90.00"
     assert table.loc["A", "Brier ↓"].startswith("300.00")  # mean 0.3 / 10 classes * 1e4
     assert table.loc["B", "train (min)"] == "2.0"
