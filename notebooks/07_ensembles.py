@@ -36,7 +36,7 @@
 # - **Table 2 (FLOPs controlled):** Duos binned by total test-time compute in multiples of the
 #   base model, $\text{AD}[k, k{+}1)$, against the ensemble of the same cost.
 #
-# *Expected runtime: about 5 minutes on `demo` the first time (it trains four more replicas),
+# *Expected runtime: about 4 minutes on `demo` the first time (it trains four more replicas),
 # seconds afterwards.*
 
 # %% tags=["parameters"]
