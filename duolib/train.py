@@ -5,6 +5,10 @@ LP-FT (Kumar et al. 2022): a linear probe first trains only the new head on a fr
 forward pass instead of one per epoch); the best LP epoch by validation accuracy initialises full
 fine-tuning with AdamW, a linear warm-up then cosine schedule and RandAugment; learning rate and
 weight decay are searched over ``recipe.trials`` trials and the best by validation accuracy is kept.
+The linear probe and every trial are cached on their own (``finetune_trials``), so a longer search
+(the soup ingredients of ``duolib.baselines``) reuses the zoo's trials; ``name@k`` trains an
+independent replica (seed + k) and ``name:ivon`` fine-tunes with the IVON optimizer
+(``duolib.members``).
 
 One loop serves CPU, one GPU and several GPUs: the device is chosen automatically; on CUDA it
 uses mixed precision (bf16 where supported, else fp16 with loss scaling) and channels_last; on a
