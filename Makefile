@@ -28,6 +28,7 @@ test: lint
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py
+	$(PY) benchmarks/bench_laplace.py
 
 clean:
 	rm -rf _build
