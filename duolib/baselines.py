@@ -29,10 +29,13 @@ from tqdm.auto import tqdm
 
 from . import cache, data, members, profiles, train, zoo
 from .ensembles import average_state_dicts, greedy_soup
+from .experiments import evaluation_splits
 
 BASELINES_VERSION = 2
 SOUPS = ("greedy_soup", "uniform_soup")
 LAPLACE_SAMPLES = 100  # weight samples of the Laplace predictive (laplace-torch's default)
+# The prior-precision grid: laplace-torch's default, 100 values of log10 precision in [-4, 4].
+LAPLACE_LOG10_GRID = (-4.0, 4.0, 100)
 
 
 def _settings(profile):
@@ -40,10 +43,6 @@ def _settings(profile):
     if settings.baselines is None:
         raise ValueError(f"profile {settings.name!r} defines no baselines")
     return settings
-
-
-def _evaluation_splits(dataset: str) -> tuple[str, ...]:
-    return tuple(s for s in data.splits(dataset) if s not in ("train", "val"))
 
 
 def soup_model(name: str, profile: str | None = None, dataset: str | None = None, rt=None):
@@ -130,7 +129,7 @@ def ivon_predictive(name: str, profile: str | None = None, dataset: str | None =
     samples = tuple(sorted(b.ivon_samples))
     if not samples or samples[0] < 1:
         raise ValueError(f"IVON sample counts must be >= 1, got {b.ivon_samples}")
-    splits = _evaluation_splits(dataset)
+    splits = evaluation_splits(dataset)
     (trial,) = train.finetune_trials(name, settings.name, dataset)
     key = cache.key(
         "ivon-predictive",
@@ -219,12 +218,13 @@ def laplace_predictive(name: str, profile: str | None = None, dataset: str | Non
     member = members.parse(name)
     if member.method != "lpft":
         raise ValueError(f"Laplace is fitted around a plain LP-FT model, not {name!r}")
-    splits = _evaluation_splits(dataset)
+    splits = evaluation_splits(dataset)
     trials = train.finetune_trials(name, settings.name, dataset)
     key = cache.key(
         "laplace",
         BASELINES_VERSION,
         LAPLACE_SAMPLES,
+        LAPLACE_LOG10_GRID,
         [Path(t["directory"]).name for t in trials],
         splits,
         settings.glyph_split_sizes,
@@ -267,6 +267,9 @@ def laplace_predictive(name: str, profile: str | None = None, dataset: str | Non
                 pred_type="nn",
                 link_approx="mc",
                 n_samples=LAPLACE_SAMPLES,
+                log_prior_prec_min=LAPLACE_LOG10_GRID[0],
+                log_prior_prec_max=LAPLACE_LOG10_GRID[1],
+                grid_size=LAPLACE_LOG10_GRID[2],
                 val_loader=DataLoader(TensorDataset(*features["val"]), batch_size=1024),
             )
         fit_seconds = time.perf_counter() - start

@@ -208,6 +208,13 @@ def paper_table(
     return pd.DataFrame(out).set_index("Method")
 
 
+def count_wins(rows, method: str, reference: str, metrics=TABLE_METRICS) -> int:
+    """On how many ``metrics`` the mean of ``method``'s rows beats the mean of ``reference``'s."""
+    frame = pd.DataFrame(rows)
+    means = frame.groupby("method", sort=False)[list(metrics)].mean()
+    return int(sum(improves(means.loc[method, m], means.loc[reference, m], m) for m in metrics))
+
+
 def improves(value: float, reference: float, metric: str) -> bool:
     """Whether ``value`` is better than ``reference`` on ``metric`` (lower NLL, higher AUROC...)."""
     from .experiments import LOWER_IS_BETTER

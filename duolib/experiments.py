@@ -25,7 +25,8 @@ EVAL_SPLITS = ("test", "ood")
 LOWER_IS_BETTER = frozenset({"nll", "brier", "ece", "aurc", "eaurc", "augrc"})
 
 
-def _evaluation_splits(dataset: str) -> tuple[str, ...]:
+def evaluation_splits(dataset: str) -> tuple[str, ...]:
+    """The splits of ``dataset`` that are scored (test, and OOD where it has one)."""
     from . import data
 
     return tuple(s for s in data.splits(dataset) if s in EVAL_SPLITS)
@@ -57,7 +58,7 @@ def results(
     """Every single model and every Duo of the profile on every evaluation split."""
     settings = profiles.get(profile)
     dataset = dataset or settings.dataset
-    splits = _evaluation_splits(dataset)
+    splits = evaluation_splits(dataset)
     rows = []
     temperatures = {}
     for model in settings.zoo:
@@ -191,7 +192,7 @@ def duo_gains(
     settings = profiles.get(profile)
     dataset = dataset or settings.dataset
     pairs = duo_pairs(settings.name)
-    splits = _evaluation_splits(dataset)
+    splits = evaluation_splits(dataset)
     models = sorted({m for pair in pairs for m in pair})
     entries = [
         bank.entry_dir(dataset, m, s, settings.name).name for m in models for s in splits + ("val",)

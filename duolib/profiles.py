@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .members import replicas
 from .zoo import ENSEMBLE_CHECKPOINTS
 
 
@@ -113,7 +114,7 @@ PROFILES = {
         baselines=Baselines(
             soup_model="resnet_mini",
             soup_ingredients=3,
-            ensemble_members=("resnet_mini", "resnet_mini@1", "resnet_mini@2"),
+            ensemble_members=replicas("resnet_mini", 3),
             ensemble_sizes=(2, 3),
             ensemble_subsets=4,
             ivon_model="resnet_mini",
@@ -153,7 +154,7 @@ PROFILES = {
         baselines=Baselines(
             soup_model="resnet_small",
             soup_ingredients=5,
-            ensemble_members=tuple(f"resnet_small@{k}" if k else "resnet_small" for k in range(5)),
+            ensemble_members=replicas("resnet_small", 5),
             ensemble_sizes=(2, 3, 4, 5),
             ivon_model="resnet_small",
             ivon_samples=(2, 4, 8, 16, 32),

@@ -158,10 +158,9 @@ for metric in metrics:
     ]
     glue(f"soupduo_better_{metric}", float(sum(better) / len(better)), display=False)
     glue(f"soupduo_best_{metric}", float(soup_duos[metric].max()), display=False)
-soup_wins = sum(
-    comparisons.improves(value("greedy soup", m), value("single model", m), m) for m in metrics
+glue(
+    "soup_wins", comparisons.count_wins(test, "greedy soup", "single model", metrics), display=False
 )
-glue("soup_wins", int(soup_wins), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_soups

@@ -143,9 +143,7 @@ largest = max(b.ensemble_sizes)
 de_largest = [r for r in ensembles if r["size"] == largest]
 de_two = [r for r in ensembles if r["size"] == 2]
 best_duo = (
-    max((pd.DataFrame(duos).groupby("method")["accuracy"].mean()).items(), key=lambda kv: kv[1])[0]
-    if duos
-    else None
+    pd.DataFrame(duos).groupby("method", sort=False)["accuracy"].mean().idxmax() if duos else None
 )
 best_duo_rows = [r for r in duos if r["method"] == best_duo]
 for metric in ("accuracy", "nll", "auroc", "aurc"):

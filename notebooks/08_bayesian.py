@@ -153,13 +153,8 @@ glue(
     display=False,
 )
 glue("ivon_sampling_seconds", ivon_meta["sampling_seconds"], display=False)
-table_metrics = comparisons.TABLE_METRICS
-duo_wins = sum(
-    comparisons.improves(mean(frame3, "Asymmetric Duos", m), mean(frame3, most, m), m)
-    for m in table_metrics
-)
-glue("ivon_duo_wins", int(duo_wins), display=False)
-glue("ivon_metric_count", len(table_metrics), display=False)
+glue("ivon_duo_wins", comparisons.count_wins(frame3, "Asymmetric Duos", most), display=False)
+glue("ivon_metric_count", len(comparisons.TABLE_METRICS), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_ivon
@@ -210,22 +205,22 @@ for metric in ("accuracy", "nll", "ece", "auroc", "aurc", "sac_98"):
     glue(f"la_la_{metric}", mean(frame4, f"{laplace_base} LA", metric), display=False)
     glue(f"la_duo_{metric}", mean(frame4, "Asymmetric Duos", metric), display=False)
 glue("la_prior", laplace_meta["prior_precision"], display=False)
-la_duo_wins = sum(
-    comparisons.improves(
-        mean(frame4, "Asymmetric Duos", m), mean(frame4, f"{laplace_base} LA", m), m
-    )
-    for m in comparisons.TABLE_METRICS
+glue(
+    "la_duo_wins",
+    comparisons.count_wins(frame4, "Asymmetric Duos", f"{laplace_base} LA"),
+    display=False,
 )
-glue("la_duo_wins", int(la_duo_wins), display=False)
-# laplace-torch's grid spans log10 prior precision [-4, 4]: an optimum on its edge means the
-# validation NLL wanted even less (or more) posterior spread than the grid allows.
-on_edge = min(abs(np.log10(laplace_meta["prior_precision"]) - edge) for edge in (-4, 4)) < 0.05
+# An optimum on an edge of the grid of log10 prior precisions means the validation NLL wanted
+# even less (or more) posterior spread than the grid allows.
+grid_edges = baselines.LAPLACE_LOG10_GRID[:2]
+on_edge = min(abs(np.log10(laplace_meta["prior_precision"]) - e) for e in grid_edges) < 0.05
+grid_text = f"laplace-torch's grid (10^{grid_edges[0]:g} to 10^{grid_edges[1]:g})"
 glue(
     "la_edge",
-    "on an edge of laplace-torch's grid (10⁻⁴ to 10⁴): the validation NLL asked for the most "
-    "extreme posterior spread the grid allows"
+    f"on an edge of {grid_text}: the validation NLL asked for the most extreme posterior "
+    "spread the grid allows"
     if on_edge
-    else "inside laplace-torch's grid (10⁻⁴ to 10⁴)",
+    else f"inside {grid_text}",
     display=False,
 )
 glue("la_fit_seconds", laplace_meta["fit_seconds"], display=False)

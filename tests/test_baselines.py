@@ -164,3 +164,15 @@ def test_baselines_refuse_the_wrong_kind_of_member(smoke_cache):
         baselines.laplace_predictive("lenet:ivon", "smoke")
     with pytest.raises(ValueError, match="published"):
         bank.logits("imagenet", "resnet50@1", "val", "paper")
+
+
+def test_count_wins_compares_method_means_in_each_metrics_direction():
+    rows = [
+        {"method": "duo", "accuracy": 0.80, "nll": 0.50},
+        {"method": "duo", "accuracy": 0.90, "nll": 0.70},  # means 0.85, 0.60
+        {"method": "ivon", "accuracy": 0.84, "nll": 0.55},
+    ]
+    assert comparisons.count_wins(rows, "duo", "ivon", ("accuracy",)) == 1
+    assert comparisons.count_wins(rows, "duo", "ivon", ("nll",)) == 0  # lower NLL is better
+    assert comparisons.count_wins(rows, "ivon", "duo", ("accuracy", "nll")) == 1
+    assert type(comparisons.count_wins(rows, "duo", "ivon", ("accuracy",))) is int  # glue shows it
