@@ -5,7 +5,7 @@ frozen features, at the demo's shapes by default: 128 features, 48 classes, 12,0
 3,000 evaluated rows. Times one prediction of all evaluated rows with
 
 * ``pred_type="glm", link_approx="probit"`` (closed form; builds an (N, K, P) Jacobian), and
-* ``pred_type="nn", link_approx="mc", n_samples=100`` (what ``duolib.baselines`` uses: for a
+* ``pred_type="nn", link_approx="mc", n_samples=100`` (what ``duolib.baselines.laplace`` uses: for a
   last-layer posterior the network is linear in the sampled weights, so this samples the GLM
   predictive),
 

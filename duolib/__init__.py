@@ -7,38 +7,46 @@ The public API (see the book's method page for definitions)::
     pred, unc = predict(large_test, small_test, duo, mode="weighted", uncertainty="softmax")
     evaluate(duo.combine(large_test, small_test), test_labels)
     logits, labels = bank.logits("glyphs", "resnet18_32px", "val", profile="demo")
+
+Modules, in the order data flows: ``profiles`` and ``cache``; ``data``, ``zoo`` (with
+``architectures``, ``flops``, ``members``); ``train``; ``bank`` (the logit bank, the seam);
+``calibrate``, ``duo``, ``uncertainty``, ``metrics`` (with its metric registry); ``baselines``
+(soups, ensembles, IVON, Laplace); ``experiments`` (the results table), ``claims`` (bootstrap
+and the claim table), ``tables`` (the paper's tables), ``plots``, ``throughput``; ``chapter``
+(what the notebooks glue).
 """
 
 from . import (
     bank,
     baselines,
     cache,
-    comparisons,
+    chapter,
+    claims,
     data,
-    ensembles,
     experiments,
     members,
     metrics,
     plots,
     profiles,
+    tables,
     throughput,
     train,
     zoo,
 )
 from .calibrate import fit_temperature
 from .duo import MODES, Duo, fit_duo, predict
-from .metrics import evaluate
-from .paper_scale import to_paper_scale
+from .metrics import METRICS, evaluate, to_paper_scale
 
 __all__ = [
+    "METRICS",
     "MODES",
     "Duo",
     "bank",
     "baselines",
     "cache",
-    "comparisons",
+    "chapter",
+    "claims",
     "data",
-    "ensembles",
     "evaluate",
     "experiments",
     "fit_duo",
@@ -48,6 +56,7 @@ __all__ = [
     "plots",
     "predict",
     "profiles",
+    "tables",
     "throughput",
     "to_paper_scale",
     "train",

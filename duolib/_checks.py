@@ -7,6 +7,8 @@ deep inside a computation.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -23,14 +25,13 @@ def as_tensor(x, name: str) -> torch.Tensor:
     """A torch view of ``x`` without copying where possible (numpy and torch both accepted)."""
     if isinstance(x, torch.Tensor):
         return x.detach()
-    if isinstance(x, np.ndarray):
-        if x.dtype == object:
-            raise ValueError(f"{name} has dtype object; pass a numeric array")
-        return torch.from_numpy(np.ascontiguousarray(x))
+    array = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric, got an array of dtype {array.dtype}")
     try:
-        return torch.as_tensor(np.asarray(x))
+        return torch.from_numpy(np.ascontiguousarray(array))
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} is not array-like: {err}") from None
+        raise ValueError(f"{name} is not a numeric array: {err}") from None
 
 
 def check_scores(x, name: str = "logits") -> torch.Tensor:
@@ -51,6 +52,25 @@ def check_scores(x, name: str = "logits") -> torch.Tensor:
         if bad:
             raise ValueError(f"{name} contains {bad} NaN or infinite values")
     return t
+
+
+def looks_like_probabilities(t: torch.Tensor, tolerance: float = 1e-3) -> bool:
+    """Whether every row of a checked score matrix is a probability vector."""
+    low, high = (float(v) for v in torch.aminmax(t))
+    if low < 0 or high > 1:
+        return False
+    return bool(((t.sum(dim=1, dtype=torch.float64) - 1).abs() <= tolerance).all())
+
+
+def warn_if_probabilities(t: torch.Tensor, name: str) -> None:
+    """Fits of temperatures and Duo weights expect logits; probabilities give wrong weights."""
+    if looks_like_probabilities(t):
+        warnings.warn(
+            f"{name} look like probabilities (rows in [0, 1] summing to 1); this fit expects "
+            "logits (pass the model's outputs before softmax, or log-probabilities)",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def check_labels(labels, num_samples: int, num_classes: int, name: str = "labels") -> torch.Tensor:

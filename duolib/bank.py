@@ -9,30 +9,62 @@ and split, model, the fine-tuned weights' own key and the code versions) holding
 ``labels.npy`` and ``meta.json`` (accuracy, GFLOPs, parameters, training times, the temperature
 fitted on the validation split), written atomically with a SHA-256 manifest. An entry that fails
 verification (an interrupted write, a corrupted file) is rebuilt, never used.
+
+How a model is obtained depends on its training method (``duolib.members``): the bank builds
+LP-FT and IVON members with ``duolib.train``; other methods register a builder with
+``register_builder`` (the soups of ``duolib.baselines.soups`` do), so the bank knows nothing
+about them.
 """
 
 from __future__ import annotations
 
 import json
-import warnings
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from . import baselines, cache, data, members, profiles, train, zoo
+from . import cache, data, members, profiles, train, zoo
 from .calibrate import fit_temperature
+from .profiles import Profile
 
 BANK_VERSION = 2
 # Datasets evaluated with the published ImageNet heads, without fine-tuning (the paper's setup).
 IMAGENET_EVAL = ("imagenet", "imagenet-v2")
+# How a member of each training method is obtained: builder(name, settings, dataset, rt) ->
+# (model in eval mode, training metadata with the *_seconds of what it cost).
+BUILDERS: dict[str, Callable] = {}
+# The wall-time parts of training a member, summed into ``train_seconds``.
+TRAINING_PARTS = ("pretrain_seconds", "lp_seconds", "ft_seconds", "soup_seconds")
 
 
-def _dataset_splits(dataset: str) -> tuple[str, ...]:
-    return tuple(s for s in data.splits(dataset) if s != "train")
+def register_builder(method: str):
+    """Decorator: ``builder`` makes the bank's members whose method is ``method``."""
+    if method not in members.METHODS:
+        raise ValueError(f"unknown training method {method!r}; see duolib.members.METHODS")
+
+    def register(builder):
+        BUILDERS[method] = builder
+        return builder
+
+    return register
 
 
-def entry_dir(dataset: str, model: str, split: str, profile: str | None = None) -> Path:
+@register_builder("lpft")
+@register_builder("ivon")
+def _finetuned(name: str, settings: Profile, dataset: str, rt):
+    return train.finetuned(name, settings, rt=rt, dataset=dataset)
+
+
+def bank_splits(dataset: str) -> tuple[str, ...]:
+    """The splits the bank holds for ``dataset``: val (for fitting) and the evaluation splits."""
+    return tuple(s for s in ("val",) + data.evaluation_splits(dataset) if s in data.splits(dataset))
+
+
+def entry_dir(dataset: str, model: str, split: str, profile: str | Profile | None = None) -> Path:
+    """The directory of one bank entry (whether or not it is built yet)."""
     settings = profiles.get(profile)
     member = members.parse(model)
     # Replicas, soups and IVON also depend on the profile's baseline settings.
@@ -57,9 +89,8 @@ def entry_dir(dataset: str, model: str, split: str, profile: str | None = None) 
     return cache.root() / "bank" / settings.name / f"{dataset}-{split}-{model}-{key}"
 
 
-def _build(dataset: str, model_name: str, profile: str):
+def _build(dataset: str, model_name: str, settings: Profile):
     """Fine-tune (or load) the model, then write the entries of every split of the dataset."""
-    settings = profiles.get(profile)
     rt = train.runtime()
     member = members.parse(model_name)
     if dataset in IMAGENET_EVAL:
@@ -71,30 +102,27 @@ def _build(dataset: str, model_name: str, profile: str):
         model = zoo.build(model_name, 1000, pretrained=True)
         train_meta = {"pretraining": zoo.get(model_name).weights}
         val_dataset = "imagenet"
-    elif member.method in baselines.SOUPS:
-        model, train_meta = baselines.soup_model(model_name, settings.name, dataset, rt)
-        val_dataset = dataset
-    else:  # LP-FT with AdamW or IVON, any replica
-        model, train_meta = train.finetuned(model_name, settings.name, rt=rt, dataset=dataset)
+    else:
+        if member.method not in BUILDERS:
+            raise ValueError(
+                f"no builder for {member.method!r} members such as {model_name!r}; "
+                "`import duolib` registers them all"
+            )
+        model, train_meta = BUILDERS[member.method](model_name, settings, dataset, rt)
         val_dataset = dataset
     entry = zoo.get(model_name)
     batch_size = settings.recipe_for(dataset).eval_batch_size
     val_logits, val_labels = train.predict_logits(
-        model,
-        data.load(val_dataset, "val", settings.name),
-        batch_size,
-        rt=rt,
-        desc=f"{model_name} val",
+        model, data.load(val_dataset, "val", settings), batch_size, rt=rt, desc=f"{model_name} val"
     )
     temperature = fit_temperature(val_logits, val_labels)
-    splits = ("val",) + tuple(s for s in _dataset_splits(dataset) if s != "val")
-    for split in splits:
+    for split in bank_splits(dataset):
         if split == "val" and dataset == val_dataset:
             logits, labels = val_logits, val_labels
         else:
             logits, labels = train.predict_logits(
                 model,
-                data.load(dataset, split, settings.name),
+                data.load(dataset, split, settings),
                 batch_size,
                 rt=rt,
                 desc=f"{model_name} {split}",
@@ -112,14 +140,8 @@ def _build(dataset: str, model_name: str, profile: str):
             "num_samples": int(len(labels)),
             "num_classes": int(logits.shape[1]),
             "pretraining": train_meta.get("pretraining"),
-            "pretrain_seconds": train_meta.get("pretrain_seconds", 0.0),
-            "lp_seconds": train_meta.get("lp_seconds", 0.0),
-            "ft_seconds": train_meta.get("ft_seconds", 0.0),
-            "soup_seconds": train_meta.get("soup_seconds", 0.0),
-            "train_seconds": sum(
-                train_meta.get(part, 0.0)
-                for part in ("pretrain_seconds", "lp_seconds", "ft_seconds", "soup_seconds")
-            ),
+            **{part: train_meta.get(part, 0.0) for part in TRAINING_PARTS},
+            "train_seconds": sum(train_meta.get(part, 0.0) for part in TRAINING_PARTS),
             "soup_ingredients": train_meta.get("ingredients"),
             "val_accuracy_during_training": train_meta.get("val_accuracy"),
             "trials": [
@@ -134,54 +156,47 @@ def _build(dataset: str, model_name: str, profile: str):
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
 
         if rt.is_main:
-            cache.atomic_directory(entry_dir(dataset, model_name, split, settings.name), write)
+            cache.atomic_directory(entry_dir(dataset, model_name, split, settings), write)
 
 
-def _ensure(dataset: str, model: str, split: str, profile: str | None) -> Path:
-    if split not in data.splits(dataset) or split == "train":
+def _ensure(dataset: str, model: str, split: str, settings: Profile) -> Path:
+    if split not in bank_splits(dataset):
         raise ValueError(
-            f"the bank holds splits {_dataset_splits(dataset)} of {dataset!r}, not {split!r}"
+            f"the bank holds splits {bank_splits(dataset)} of {dataset!r}, not {split!r}"
         )
     zoo.get(model)  # unknown model names fail here, before any work
-    directory = entry_dir(dataset, model, split, profile)
-    if not cache.verified(directory):
-        if directory.exists():
-            warnings.warn(
-                f"bank entry {directory.name} is incomplete or corrupted; rebuilding it",
-                stacklevel=3,
-            )
-        _build(dataset, model, profiles.get(profile).name)
-        if not cache.verified(directory):
-            raise RuntimeError(f"bank entry {directory} could not be built")
-    return directory
+    directory = entry_dir(dataset, model, split, settings)
+    return cache.ensure(directory, lambda: _build(dataset, model, settings), "bank entry")
 
 
-def logits(dataset: str, model: str, split: str, profile: str | None = None):
+def logits(dataset: str, model: str, split: str, profile: str | Profile | None = None):
     """``(logits, labels)`` of ``model`` on ``split`` of ``dataset`` (float32, int64)."""
-    directory = _ensure(dataset, model, split, profile)
+    directory = _ensure(dataset, model, split, profiles.get(profile))
     return np.load(directory / "logits.npy"), np.load(directory / "labels.npy")
 
 
-def meta(dataset: str, model: str, split: str, profile: str | None = None) -> dict:
+def meta(dataset: str, model: str, split: str, profile: str | Profile | None = None) -> dict:
     """The metadata stored beside an entry (building it if needed)."""
-    directory = _ensure(dataset, model, split, profile)
-    return json.loads((directory / "meta.json").read_text())
+    return cache.read_json(_ensure(dataset, model, split, profiles.get(profile)))
 
 
-def zoo_summary(profile: str | None = None, dataset: str | None = None):
+def train_seconds(dataset: str, model: str, profile: str | Profile | None = None) -> float:
+    """Wall time that trained a bank model (pretraining + LP + fine-tuning trials + souping)."""
+    return float(meta(dataset, model, bank_splits(dataset)[-1], profile)["train_seconds"])
+
+
+def zoo_summary(profile: str | Profile | None = None, dataset: str | None = None) -> pd.DataFrame:
     """One row per (model, evaluation split) of the profile's zoo: compute, cost and accuracy.
 
     Builds missing entries (so this is what fills the bank). Columns: model, family, gflops,
     params, split, accuracy, temperature, pretrain/lp/ft seconds and their total.
     """
-    import pandas as pd
-
     settings = profiles.get(profile)
     dataset = dataset or settings.dataset
     rows = []
     for model in settings.zoo:
-        for split in _dataset_splits(dataset):
-            info = meta(dataset, model, split, settings.name)
+        for split in bank_splits(dataset):
+            info = meta(dataset, model, split, settings)
             rows.append(
                 {
                     "model": model,

@@ -14,7 +14,13 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
 
 
 def root() -> Path:
@@ -76,9 +82,63 @@ def verified(directory: Path) -> bool:
 
 def atomic_save(obj, path: Path) -> None:
     """``torch.save`` to a temporary file, then rename: a crash never leaves half a file."""
-    import torch
-
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     torch.save(obj, tmp)
     os.replace(tmp, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Build once, verify, rebuild if corrupt: the one pattern every cached artefact follows
+# ---------------------------------------------------------------------------------------------
+
+
+def ensure(directory: Path, build: Callable[[], None], what: str = "cache entry") -> Path:
+    """``directory``, verified; if it is missing or fails verification, ``build()`` writes it.
+
+    ``build`` must write ``directory`` with ``atomic_directory`` (it may write other entries
+    too, as the bank writes every split of a model at once). An entry that exists but fails
+    verification (an interrupted write, a changed file) is reported and rebuilt, never used.
+    """
+    if verified(directory):
+        return directory
+    if directory.exists():
+        warnings.warn(
+            f"{what} {directory.name} is incomplete or corrupted; rebuilding it", stacklevel=3
+        )
+    build()
+    if not verified(directory):
+        raise RuntimeError(f"{what} {directory} could not be built")
+    return directory
+
+
+def build_once(directory: Path, write: Callable[[Path], None], what: str = "cache entry") -> Path:
+    """``ensure`` for an entry written by ``write(tmp_dir)`` alone."""
+    return ensure(directory, lambda: atomic_directory(directory, write), what)
+
+
+def read_json(directory: Path, name: str = "meta.json") -> dict:
+    return json.loads((directory / name).read_text())
+
+
+def cached_arrays(directory: Path, compute: Callable[[], tuple[dict, dict]], what: str):
+    """Named numpy arrays and a JSON ``meta`` dict, computed once by ``compute()`` and stored.
+
+    Returns ``(arrays, meta)``; ``compute`` returns the same pair.
+    """
+
+    def write(tmp: Path):
+        arrays, meta = compute()
+        for name, array in arrays.items():
+            np.save(tmp / f"{name}.npy", array)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+
+    build_once(directory, write, what)
+    arrays = {path.stem: np.load(path) for path in sorted(directory.glob("*.npy"))}
+    return arrays, read_json(directory)
+
+
+def cached_frame(directory: Path, compute: Callable[[], pd.DataFrame], what: str) -> pd.DataFrame:
+    """A DataFrame computed once by ``compute()`` and stored (pickled, under the manifest)."""
+    build_once(directory, lambda tmp: compute().to_pickle(tmp / "frame.pkl"), what)
+    return pd.read_pickle(directory / "frame.pkl")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._checks import check_labels, check_scores
+from ._checks import check_labels, check_scores, warn_if_probabilities
 from .logit_weights import W_MAX, fit_weights
 
 # A weight (inverse temperature) below this means the logits carry no usable information
@@ -21,6 +21,7 @@ def fit_temperature(logits, labels) -> float:
     and labels are misaligned.
     """
     logits_t = check_scores(logits, "logits")
+    warn_if_probabilities(logits_t, "logits")
     labels_t = check_labels(labels, logits_t.shape[0], logits_t.shape[1])
     fit = fit_weights([logits_t], labels_t, lower=0.0, upper=W_MAX)
     inverse_temperature = float(fit.weights[0])

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from . import uncertainty as _uncertainty
-from ._checks import check_labels, check_pair, row_chunks
+from ._checks import check_labels, check_pair, row_chunks, warn_if_probabilities
 from .logit_weights import W_MAX, fit_weights
 
 MODES = ("weighted", "unweighted", "uq_only")
@@ -26,6 +26,14 @@ class Duo:
     w_small: float
     val_nll: float
 
+    def __post_init__(self):
+        for name in ("w_large", "w_small"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float | np.floating):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be finite and >= 0, got {value}")
+
     def combine(self, large_logits, small_logits) -> torch.Tensor:
         """Duo logits ``w_large * large_logits + w_small * small_logits`` (float32 or wider)."""
         large_t, small_t = check_pair(large_logits, small_logits)
@@ -40,6 +48,10 @@ class Duo:
         return self.w_large / self.w_small if self.w_small > 0 else float("inf")
 
 
+# The paper's unweighted ablation: both members' raw logits averaged.
+UNWEIGHTED = Duo(0.5, 0.5, float("nan"))
+
+
 def fit_duo(large_logits, small_logits, labels) -> Duo:
     """The two non-negative weights minimising the NLL of the combined logits on (val) data.
 
@@ -47,6 +59,8 @@ def fit_duo(large_logits, small_logits, labels) -> Duo:
     that does not help gets ``w_small == 0`` and the Duo is then the temperature-scaled f_large.
     """
     large_t, small_t = check_pair(large_logits, small_logits)
+    warn_if_probabilities(large_t, "large logits")
+    warn_if_probabilities(small_t, "small logits")
     labels_t = check_labels(labels, large_t.shape[0], large_t.shape[1])
     # Starting from f_large alone keeps w_small at exactly 0 when the sidekick is irrelevant
     # (e.g. constant logits, where every w_small gives the same NLL).
@@ -60,6 +74,23 @@ def _argmax(logits: torch.Tensor) -> np.ndarray:
     for rows in row_chunks(logits.shape[0]):
         out[rows] = logits[rows].argmax(dim=1).cpu().numpy()
     return out
+
+
+def combined_logits(large_logits, small_logits, duo: Duo | None, mode: str) -> torch.Tensor:
+    """The logits a Duo in ``mode`` predicts from (see ``predict``).
+
+    ``unweighted``: the mean of the raw logits (the paper's T_large = T_small = 0.5; ``duo`` is
+    not used); ``weighted`` and ``uq_only``: ``duo.combine``.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode == "unweighted":
+        return UNWEIGHTED.combine(large_logits, small_logits)
+    if duo is None:
+        raise ValueError(f"mode {mode!r} needs a fitted Duo (from fit_duo)")
+    if not isinstance(duo, Duo):
+        raise ValueError(f"duo must be a Duo (from fit_duo), got {type(duo).__name__}")
+    return duo.combine(large_logits, small_logits)
 
 
 def predict(
@@ -77,17 +108,10 @@ def predict(
     * ``uq_only`` (ablation): the class predicted by f_large, with the uncertainty the weighted
       Duo assigns to that class (``1 - p_duo[class]``, or the Duo's entropy).
     """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     _uncertainty.check_kind(uncertainty)
     large_t, small_t = check_pair(large_logits, small_logits)
-    if mode == "unweighted":
-        combined = Duo(0.5, 0.5, float("nan")).combine(large_t, small_t)
-        return _argmax(combined), _uncertainty.from_logits(combined, uncertainty)
-    if duo is None:
-        raise ValueError(f"mode {mode!r} needs a fitted Duo (from fit_duo)")
-    combined = duo.combine(large_t, small_t)
-    if mode == "weighted":
-        return _argmax(combined), _uncertainty.from_logits(combined, uncertainty)
-    prediction = _argmax(large_t)
-    return prediction, _uncertainty.from_logits(combined, uncertainty, at=prediction)
+    combined = combined_logits(large_t, small_t, duo, mode)
+    if mode == "uq_only":
+        prediction = _argmax(large_t)
+        return prediction, _uncertainty.from_logits(combined, uncertainty, at=prediction)
+    return _argmax(combined), _uncertainty.from_logits(combined, uncertainty)

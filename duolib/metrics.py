@@ -1,7 +1,11 @@
 """Accuracy, proper scores, calibration and selective-classification metrics.
 
-All metrics are fractions (accuracy 0.81, not 81%); ``duolib.paper_scale`` converts them to the
-units of the paper's tables. Conventions, chosen deliberately (see the book's method page):
+All metrics are fractions (accuracy 0.81, not 81%); ``to_paper_scale`` converts them to the
+units of the paper's tables. ``METRICS`` is the one registry of metrics: each row knows its
+direction, its labels, its paper unit and its perfect value, and tables, plots, the bootstrap and
+the claims all read it. Adding a metric is one function and one row.
+
+Conventions, chosen deliberately (see the book's method page):
 
 * **Uncertainty** is ``1 - p[predicted class]`` (softmax response) unless an ``uncertainty``
   vector is passed (entropy, or a Duo's uncertainty for another model's prediction).
@@ -28,14 +32,22 @@ units of the paper's tables. Conventions, chosen deliberately (see the book's me
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import torch
 from scipy.stats import rankdata
 
 from . import uncertainty as _uncertainty
-from ._checks import check_labels, check_scores, check_vector, row_chunks
+from ._checks import (
+    check_labels,
+    check_scores,
+    check_vector,
+    looks_like_probabilities,
+    row_chunks,
+)
 
 SAC_LEVELS = (0.90, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
 ECE_BINS = 15
@@ -48,15 +60,9 @@ _PROB_TOL = 1e-3
 
 
 def _check_selective(correct, uncertainty) -> tuple[np.ndarray, np.ndarray]:
-    correct_arr = np.asarray(
-        correct.cpu().numpy() if isinstance(correct, torch.Tensor) else correct
-    )
-    if correct_arr.ndim != 1 or correct_arr.size == 0:
-        raise ValueError(f"correct must be a non-empty 1-D array, got shape {correct_arr.shape}")
-    if not np.isin(correct_arr, (0, 1)).all():
-        raise ValueError("correct must hold booleans (or 0/1)")
+    correct_arr = _check_correct(correct)
     unc = check_vector(uncertainty, correct_arr.size, "uncertainty")
-    return correct_arr.astype(bool), unc
+    return correct_arr, unc
 
 
 @dataclass(frozen=True)
@@ -121,9 +127,19 @@ def aurc(correct, uncertainty) -> float:
     return _aurc(risk_coverage(correct, uncertainty))
 
 
+def _check_correct(correct, name: str = "correct") -> np.ndarray:
+    """A non-empty 1-D array of booleans (or 0/1) as bool."""
+    arr = np.asarray(correct.cpu().numpy() if isinstance(correct, torch.Tensor) else correct)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
+    if arr.dtype != bool and not np.isin(arr, (0, 1)).all():
+        raise ValueError(f"{name} must hold booleans (or 0/1)")
+    return arr.astype(bool)
+
+
 def oracle_aurc(correct) -> float:
     """AURC of the ideal ordering of the same predictions: every correct one first."""
-    correct_arr = np.asarray(correct, dtype=bool)
+    correct_arr = _check_correct(correct)
     n = correct_arr.size
     num_correct = int(correct_arr.sum())
     k = np.arange(num_correct + 1, n + 1)
@@ -175,10 +191,14 @@ def correctness_auroc(correct, uncertainty) -> float:
 
 def ece(correct, confidence, num_bins: int = ECE_BINS) -> float:
     """Expected calibration error with equal-width bins (lower, upper] over [0, 1]."""
-    correct_arr = np.asarray(correct, dtype=np.float64)
+    if isinstance(num_bins, bool) or not isinstance(num_bins, int | np.integer) or num_bins < 1:
+        raise ValueError(f"num_bins must be a positive integer, got {num_bins!r}")
+    correct_arr = _check_correct(correct).astype(np.float64)
     conf = np.asarray(confidence, dtype=np.float64)
-    if conf.shape != correct_arr.shape or conf.ndim != 1 or conf.size == 0:
-        raise ValueError("correct and confidence must be non-empty 1-D arrays of one length")
+    if conf.shape != correct_arr.shape:
+        raise ValueError(
+            f"correct and confidence must have one length, got {correct_arr.shape} and {conf.shape}"
+        )
     if np.any((conf < 0) | (conf > 1)) or not np.all(np.isfinite(conf)):
         raise ValueError("confidence must lie in [0, 1]")
     # Bin b holds (b/B, (b+1)/B]; a confidence of exactly 0 joins the first bin.
@@ -187,10 +207,27 @@ def ece(correct, confidence, num_bins: int = ECE_BINS) -> float:
     return float(np.sum(np.abs(gap)) / conf.size)
 
 
+def _class_indices(values, name: str) -> np.ndarray:
+    """A non-empty 1-D array of non-negative integer class indices, as int64."""
+    arr = np.asarray(values.cpu().numpy() if isinstance(values, torch.Tensor) else values)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
+    if arr.dtype == bool or arr.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must hold integer class indices, got dtype {arr.dtype}")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+        raise ValueError(f"{name} must hold integer class indices")
+    arr = arr.astype(np.int64)
+    if arr.min() < 0:
+        raise ValueError(f"{name} contains negative class indices (min {arr.min()})")
+    return arr
+
+
 def macro_f1(labels, prediction) -> float:
     """Unweighted mean of per-class F1 over classes present in labels or predictions."""
-    y = np.asarray(labels, dtype=np.int64)
-    p = np.asarray(prediction, dtype=np.int64)
+    y = _class_indices(labels, "labels")
+    p = _class_indices(prediction, "prediction")
+    if y.shape != p.shape:
+        raise ValueError(f"labels and prediction differ in length: {y.size} vs {p.size}")
     size = int(max(y.max(), p.max())) + 1
     true_pos = np.bincount(y[y == p], minlength=size)
     support = np.bincount(y, minlength=size)
@@ -208,11 +245,7 @@ def macro_f1(labels, prediction) -> float:
 def _scores_kind(scores: torch.Tensor, kind: str) -> str:
     if kind not in ("auto", "logits", "probs"):
         raise ValueError(f"kind must be 'auto', 'logits' or 'probs', got {kind!r}")
-    low, high = (float(v) for v in torch.aminmax(scores))
-    looks_like_probs = low >= 0 and high <= 1
-    if looks_like_probs:
-        row_sums = scores.sum(dim=1, dtype=torch.float64)
-        looks_like_probs = bool(((row_sums - 1).abs() <= _PROB_TOL).all())
+    looks_like_probs = looks_like_probabilities(scores, _PROB_TOL)
     if kind == "probs" and not looks_like_probs:
         raise ValueError(
             "kind='probs' but rows are not probability vectors (entries in [0, 1] summing to 1)"
@@ -309,25 +342,27 @@ def sample_statistics(
     }
 
 
+class _Scored:
+    """One set of per-sample statistics, with what several metrics share computed once."""
+
+    def __init__(self, stats: dict[str, np.ndarray]):
+        self.stats = stats
+        self.correct = stats["prediction"] == stats["labels"]
+
+    @cached_property
+    def curve(self) -> RiskCoverage:
+        return risk_coverage(self.correct, self.stats["uncertainty"])
+
+
 def summarise(stats: dict[str, np.ndarray], sac_levels=SAC_LEVELS) -> dict[str, float]:
-    """Every metric from ``sample_statistics`` (of all samples or of any selection of rows)."""
-    y, pred = stats["labels"], stats["prediction"]
-    correct = pred == y
-    unc = stats["uncertainty"]
-    result = {
-        "accuracy": float(correct.mean()),
-        "macro_f1": macro_f1(y, pred),
-        "nll": float(-stats["log_p_true"].mean()),
-        "brier": float(np.mean(stats["brier"])),
-        "ece": ece(correct, stats["confidence"]),
-        "auroc": correctness_auroc(correct, unc),
-    }
-    curve = risk_coverage(correct, unc)
-    result["aurc"] = _aurc(curve)
-    result["eaurc"] = result["aurc"] - oracle_aurc(correct)
-    result["augrc"] = _augrc(curve)
+    """Every metric of ``METRICS`` from ``sample_statistics`` (of all samples or any rows).
+
+    SAC is computed at each of ``sac_levels`` (``sac_90`` ... ``sac_99`` by default).
+    """
+    scored = _Scored(stats)
+    result = {m.name: m.compute(scored) for m in METRICS.values() if m.sac_level is None}
     for level in sac_levels:
-        result[sac_key(level)] = _sac(curve, level)
+        result[sac_key(level)] = _sac(scored.curve, level)
     return result
 
 
@@ -362,3 +397,123 @@ def evaluate(
 def sac_key(level: float) -> str:
     """Name of the SAC entry in ``evaluate``'s result: 0.98 -> ``"sac_98"``."""
     return f"sac_{round(level * 100):d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The metric registry
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What the book needs to know about a metric besides how to compute it.
+
+    ``compute`` maps one set of per-sample statistics (``_Scored``) to the value; ``perfect`` is
+    the best attainable value (``None`` where it depends on the predictions: AURC's best is the
+    oracle ordering of the same predictions); ``paper_unit`` is how the paper's tables print it:
+    ``"percent"``, ``"x100"`` or ``"brier_per_class_x1e4"`` (the one-hot-flattened mean x 10^4).
+    """
+
+    name: str
+    label: str  # axis label, e.g. "correctness AUROC ↑"
+    short: str  # table header, e.g. "AUROC ↑"
+    higher_is_better: bool
+    paper_unit: str
+    perfect: float | None
+    compute: Callable[[_Scored], float] | None = None
+    sac_level: float | None = None  # SAC rows are computed at the levels summarise is given
+
+    @property
+    def sign(self) -> float:
+        """+1 if higher is better, -1 if lower is: ``sign * (a - b) > 0`` means a is better."""
+        return 1.0 if self.higher_is_better else -1.0
+
+    def better(self, value: float, reference: float) -> bool:
+        """Whether ``value`` is strictly better than ``reference``."""
+        return self.sign * (value - reference) > 0
+
+    def to_paper(self, value: float, num_classes: int) -> float:
+        if self.paper_unit in ("percent", "x100"):
+            return 100.0 * value
+        if self.paper_unit == "brier_per_class_x1e4":
+            return value / num_classes * 1e4
+        raise ValueError(f"unknown paper unit {self.paper_unit!r}")
+
+
+def _register(*metrics: Metric) -> dict[str, Metric]:
+    return {m.name: m for m in metrics}
+
+
+METRICS = _register(
+    Metric(
+        "accuracy", "accuracy ↑", "Acc ↑", True, "percent", 1.0,
+        lambda s: float(s.correct.mean()),
+    ),
+    Metric(
+        "macro_f1", "macro-F1 ↑", "F1 ↑", True, "percent", 1.0,
+        lambda s: macro_f1(s.stats["labels"], s.stats["prediction"]),
+    ),
+    Metric(
+        "nll", "NLL ↓", "NLL ↓", False, "x100", 0.0,
+        lambda s: float(-s.stats["log_p_true"].mean()),
+    ),
+    Metric(
+        "brier", "Brier ↓", "Brier ↓", False, "brier_per_class_x1e4", 0.0,
+        lambda s: float(np.mean(s.stats["brier"])),
+    ),
+    Metric(
+        "ece", "ECE ↓", "ECE ↓", False, "percent", 0.0,
+        lambda s: ece(s.correct, s.stats["confidence"]),
+    ),
+    Metric(
+        "auroc", "correctness AUROC ↑", "AUROC ↑", True, "percent", 1.0,
+        lambda s: correctness_auroc(s.correct, s.stats["uncertainty"]),
+    ),
+    Metric("aurc", "AURC ↓", "AURC ↓", False, "percent", None, lambda s: _aurc(s.curve)),
+    Metric(
+        "eaurc", "E-AURC ↓", "E-AURC ↓", False, "percent", 0.0,
+        lambda s: _aurc(s.curve) - oracle_aurc(s.correct),
+    ),
+    Metric("augrc", "AUGRC ↓", "AUGRC ↓", False, "percent", None, lambda s: _augrc(s.curve)),
+    *(
+        Metric(
+            sac_key(level), f"SAC@{sac_key(level)[4:]} ↑", f"SAC@{sac_key(level)[4:]} ↑", True,
+            "percent", 1.0, sac_level=level,
+        )
+        for level in SAC_LEVELS
+    ),
+)  # fmt: skip
+
+
+def metric(name: str) -> Metric:
+    """The registry row of ``name`` (a clear error for an unknown one)."""
+    if name not in METRICS:
+        raise ValueError(f"unknown metric {name!r}; choose one of {list(METRICS)}")
+    return METRICS[name]
+
+
+def improves(value: float, reference: float, name: str) -> bool:
+    """Whether ``value`` is better than ``reference`` on metric ``name`` (lower NLL, higher
+    AUROC, ...)."""
+    return metric(name).better(value, reference)
+
+
+def to_paper_scale(values: dict[str, float], num_classes: int) -> dict[str, float]:
+    """A copy of ``values`` (from ``evaluate``) in the paper's units; unknown keys pass through.
+
+    The paper reports accuracy, F1, ECE, AUROC, AURC and SAC in percent, NLL x 100, and Brier as
+    the mean over the one-hot-flattened (N x K) matrix (scikit-learn's ``brier_score_loss`` on
+    flattened arrays, i.e. our per-sample Brier divided by K) times 10^4: ResNet-50 on ImageNet
+    has a per-sample Brier near 0.29, i.e. 2.9 in its Table 1.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+    scaled = {}
+    for name, value in values.items():
+        if name in METRICS:
+            scaled[name] = METRICS[name].to_paper(value, num_classes)
+        elif name.startswith("sac_"):  # SAC at a level outside the registry's default levels
+            scaled[name] = 100.0 * value
+        else:
+            scaled[name] = value
+    return scaled

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import seaborn as sns
+import torch
+import torch.nn.functional as F
+from scipy import stats
+
+from .metrics import METRICS, risk_coverage
 
 
 def sample_grid(dataset, per_class: int = 1, max_classes: int = 48, title=None, ax=None):
@@ -23,9 +29,6 @@ def sample_grid(dataset, per_class: int = 1, max_classes: int = 48, title=None, 
         r, c = divmod(k, columns)
         pixels = np.asarray(image.permute(1, 2, 0), dtype=np.float64) / 255
         if pixels.shape[0] != 32:  # paper datasets: show a 32 px thumbnail
-            import torch
-            import torch.nn.functional as F
-
             pixels = F.interpolate(torch.as_tensor(pixels).permute(2, 0, 1)[None], size=32)[0]
             pixels = pixels.permute(1, 2, 0).numpy()
         canvas[r * 34 + 1 : r * 34 + 33, c * 34 + 1 : c * 34 + 33] = pixels
@@ -87,18 +90,11 @@ MODE_STYLE = {
     "unweighted": ("Duo: unweighted", "tab:orange", "s"),
     "uq_only": ("Duo: UQ only", "tab:green", "^"),
 }
-METRIC_LABEL = {
-    "accuracy": "accuracy ↑",
-    "macro_f1": "macro-F1 ↑",
-    "nll": "NLL ↓",
-    "brier": "Brier ↓",
-    "ece": "ECE ↓",
-    "auroc": "correctness AUROC ↑",
-    "aurc": "AURC ↓",
-    "eaurc": "E-AURC ↓",
-    "augrc": "AUGRC ↓",
-    "sac_98": "SAC@98 ↑",
-}
+
+
+def metric_label(name: str) -> str:
+    """The registry's axis label of a metric (the name itself for anything else)."""
+    return METRICS[name].label if name in METRICS else name
 
 
 def metric_vs_balance(table, metric: str, modes=("weighted", "unweighted", "uq_only"), log_x=True):
@@ -140,7 +136,7 @@ def metric_vs_balance(table, metric: str, modes=("weighted", "unweighted", "uq_o
             if i == len(larges) - 1:
                 ax.set_xlabel("FLOPs balance")
             if j == 0:
-                ax.set_ylabel(METRIC_LABEL.get(metric, metric))
+                ax.set_ylabel(metric_label(metric))
     axes[0, -1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
@@ -153,25 +149,11 @@ def relative_improvement(gains, singles, metrics=("accuracy", "nll", "auroc", "a
     and error bars the standard deviation over Duos. ``singles`` maps (split, model) to the
     f_large's metrics (rows of ``experiments.results`` with mode "single").
     """
-    import pandas as pd
-
-    perfect = {
-        "accuracy": 1.0,
-        "macro_f1": 1.0,
-        "auroc": 1.0,
-        "sac_98": 1.0,
-        "nll": 0.0,
-        "brier": 0.0,
-        "ece": 0.0,
-        "aurc": None,
-        "eaurc": 0.0,
-        "augrc": None,
-    }
     rows = []
     weighted = gains[(gains["mode"] == "weighted") & gains["metric"].isin(metrics)]
     for _, row in weighted.iterrows():
         base = singles.loc[(row["split"], row["f_large"]), row["metric"]]
-        best = perfect[row["metric"]]
+        best = METRICS[row["metric"]].perfect
         if best is None:  # AURC's best is the oracle of the same predictions: use E-AURC's 0
             best = base - singles.loc[(row["split"], row["f_large"]), "eaurc"]
         if best == base:
@@ -204,13 +186,11 @@ def relative_improvement(gains, singles, metrics=("accuracy", "nll", "auroc", "a
 def metric_vs_cost(rows, metrics, x="gflops", lines=(), log_x=True, x_label=None):
     """Each method's metric against its cost, one panel per metric (the baseline chapters).
 
-    ``rows``: ``duolib.comparisons`` rows (a DataFrame or list of dicts). A method whose rows
+    ``rows``: ``duolib.tables`` rows (a DataFrame or list of dicts). A method whose rows
     span several costs is drawn as a line through them (e.g. Duos over sidekicks); other methods
     as their mean ± std (over subsets or repeated draws) at their cost. Methods named in
     ``lines`` are drawn as horizontal reference lines instead (e.g. the single model).
     """
-    import pandas as pd
-
     frame = pd.DataFrame(rows)
     methods = list(dict.fromkeys(frame["method"]))
     palette = dict(zip(methods, sns.color_palette("tab10", len(methods)), strict=True))
@@ -239,7 +219,158 @@ def metric_vs_cost(rows, metrics, x="gflops", lines=(), log_x=True, x_label=None
         if log_x:
             ax.set_xscale("log")
         ax.set_xlabel(x_label or {"gflops": "test-time GFLOPs per image"}.get(x, x))
-        ax.set_ylabel(METRIC_LABEL.get(metric, metric))
+        ax.set_ylabel(metric_label(metric))
     axes[0, -1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def family_palette(families) -> dict:
+    """One colour per architecture family (sorted), shared by a chapter's figures."""
+    names = sorted(set(families))
+    return dict(zip(names, sns.color_palette("husl", len(names)), strict=True))
+
+
+def catalog_size_accuracy(catalog, fits: dict, palette: dict):
+    """The paper's Figure 2 on published numbers: top-1 against GFLOPs and parameters.
+
+    ``catalog``: ``zoo.torchvision_catalog()`` with a ``zoo`` column (in the paper's zoo or not);
+    ``fits``: for ``"gflops"`` and ``"params"``, a ``scipy.stats.linregress`` of top-1 on log10.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), sharey=True)
+    labels = {"gflops": "GFLOPs per image (log scale)", "params": "parameters (log scale)"}
+    for ax, column in zip(axes, ("gflops", "params"), strict=True):
+        sns.scatterplot(
+            data=catalog,
+            x=column,
+            y="imagenet_top1",
+            hue="family",
+            palette=palette,
+            style="zoo",
+            markers={"in the paper's zoo": "o", "not in the zoo": "X"},
+            s=60,
+            ax=ax,
+            legend=ax is axes[1],
+        )
+        fit = fits[column]
+        grid = np.logspace(np.log10(catalog[column].min()), np.log10(catalog[column].max()), 50)
+        ax.plot(grid, fit.intercept + fit.slope * np.log10(grid), "k--", lw=1, label="log-linear")
+        ax.set_xscale("log")
+        ax.set_xlabel(labels[column])
+        ax.set_title(f"R² = {fit.rvalue**2:.2f}")
+    axes[0].set_ylabel("ImageNet top-1 (%)")
+    axes[1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
+    fig.suptitle(f"{len(catalog)} torchvision ImageNet classifiers (published numbers)")
+    fig.tight_layout()
+    return fig
+
+
+def balance_ladder(ladder, palette: dict, marks=(0.1, 0.2)):
+    """FLOPs balance of every Duo of a zoo, one row per f_large (``zoo.balance_ladder``)."""
+    fig, ax = plt.subplots(figsize=(10, 3.8))
+    sns.stripplot(
+        data=ladder,
+        x="FLOPs balance",
+        y="f_large",
+        hue="sidekick family",
+        palette=palette,
+        size=7,
+        jitter=0.15,
+        ax=ax,
+    )
+    ax.set_xscale("log")
+    for mark in marks:
+        ax.axvline(mark, color="grey", ls=":", lw=1)
+    ax.set_xlabel("FLOPs balance = FLOPs(sidekick) / FLOPs(f_large) (log scale)")
+    ax.set_ylabel("")
+    ax.legend(bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8, title="sidekick family")
+    fig.tight_layout()
+    return fig
+
+
+def weight_ratios(weights, ax=None):
+    """The paper's Figure 10: ``w_large / w_small`` against FLOPs balance, one point per Duo."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    sns.scatterplot(data=weights, x="flops_balance", y="ratio", hue="f_large", s=70, ax=ax)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.axhline(1, color="grey", lw=0.8, ls=":")
+    ax.set_xlabel("FLOPs balance")
+    ax.set_ylabel("w_large / w_small")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def risk_coverage_curves(systems: dict, labels, title=None):
+    """Selective risk against coverage, one step curve per ``{name: (prediction, uncertainty)}``."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for name, (prediction, uncertainty) in systems.items():
+        curve = risk_coverage(np.asarray(prediction) == np.asarray(labels), uncertainty)
+        ax.step(curve.coverage, curve.risk, where="post", label=name)
+    ax.set_xlabel("coverage")
+    ax.set_ylabel("selective risk (error rate)")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def sac_profile(table, large: str):
+    """Coverage at every SAC target from 90% to 99% for ``large`` alone and its weighted Duos,
+    one panel per split (``table`` is ``experiments.results(...)``)."""
+    levels = [name for name, m in METRICS.items() if m.sac_level is not None]
+    rows = table[(table["f_large"] == large) & table["mode"].isin(["single", "weighted"])]
+    long = rows.melt(
+        id_vars=["split", "f_small", "mode", "flops_balance"],
+        value_vars=levels,
+        var_name="target",
+        value_name="coverage",
+    )
+    long["target accuracy"] = long["target"].map(lambda name: METRICS[name].sac_level)
+    long["system"] = long["f_small"].where(long["mode"] != "single", f"{large} alone")
+    grid = sns.relplot(
+        data=long,
+        x="target accuracy",
+        y="coverage",
+        hue="system",
+        col="split",
+        kind="line",
+        marker="o",
+        height=3.6,
+        aspect=1.2,
+    )
+    return grid.figure
+
+
+def throughput_vs_flops(measured):
+    """The paper's Figure 8: measured images/s against GFLOPs, singles and Duos side by side.
+
+    ``measured`` is ``throughput.measure_profile(...)``. Returns the figure and, per kind with at
+    least 3 systems, the log-log least-squares fit (``scipy.stats.linregress``; None otherwise).
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fits = {}
+    for ax, kind in zip(axes, ("single", "Duo"), strict=True):
+        rows = measured[measured["kind"] == kind]
+        ax.scatter(rows["gflops"], rows["images/s"], s=50)
+        for _, row in rows.iterrows():
+            ax.annotate(
+                row["system"],
+                (row["gflops"], row["images/s"]),
+                fontsize=6,
+                textcoords="offset points",
+                xytext=(3, 3),
+            )
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("GFLOPs per image (log)")
+        ax.set_ylabel("images per second (log)")
+        fit = None
+        if len(rows) >= 3:
+            fit = stats.linregress(np.log(rows["gflops"]), np.log(rows["images/s"]))
+        fits[kind] = fit
+        ax.set_title(f"{kind}s" + (f": R² = {fit.rvalue**2:.2f} (log-log)" if fit else ""))
+    fig.tight_layout()
+    return fig, fits

@@ -1,8 +1,9 @@
-"""The three profiles of the book: one code path, three sizes.
+"""The profiles of the book: one code path, several sizes.
 
 A profile changes data, zoo and budgets, never the logic. Notebooks take the profile name as their
 papermill parameter (``DUOLIB_PROFILE`` when run by nbmake) and ask this module for everything
-that depends on it.
+that depends on it. Every public duolib function that depends on a profile takes its name or a
+``Profile`` and resolves it once, with ``get``; internal functions receive the ``Profile``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from . import zoo
 from .members import replicas
-from .zoo import ENSEMBLE_CHECKPOINTS
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,8 @@ PROFILES = {
         description="the same code paths at toy size, for CI",
         runs_on="any CPU, offline",
         expected_minutes="under 1 per chapter",
-        # 2048 training images and 3 pretraining epochs: the least that gives models better
-        # than chance (with 768 and 1 epoch, validation accuracy stayed at chance, 1/48).
+        # The least data and pretraining that gives models better than chance (measurements in
+        # benchmarks/results/profile-sizes.md).
         glyph_split_sizes={"train": 2048, "val": 256, "test": 256, "ood": 256},
         zoo=("shufflenet_mini", "lenet", "resnet_mini"),
         large_models=("resnet_mini",),
@@ -159,8 +160,7 @@ PROFILES = {
             ivon_model="resnet_small",
             ivon_samples=(2, 4, 8, 16, 32),
             ivon_repeats=2,
-            # Chosen by validation accuracy among (lr, hess_init) = (0.1, 0.1), (0.1, 1),
-            # (0.3, 1), (1, 0.3), (1, 1): 0.822, 0.825, 0.858, 0.884, 0.888 (AdamW: 0.873).
+            # Chosen by validation accuracy (benchmarks/results/profile-sizes.md).
             ivon_lr=1.0,
             ivon_hess_init=1.0,
             laplace_model="resnet_small",
@@ -176,6 +176,7 @@ PROFILES = {
         expected_minutes="hours in total, resumable",
         dataset="caltech256",
         pretrain_dataset=None,
+        zoo=zoo.names(),
         large_models=(
             "convnext_base",
             "swin_v2_b",
@@ -190,7 +191,7 @@ PROFILES = {
             soup_model="convnext_base",
             soup_ingredients=16,
             # Section 5.6 / A.5: ten ResNet-50 checkpoints on ImageNet, m = 2..5 and 8.
-            ensemble_members=ENSEMBLE_CHECKPOINTS,
+            ensemble_members=zoo.ENSEMBLE_CHECKPOINTS,
             ensemble_sizes=(2, 3, 4, 5, 8),
             ensemble_dataset="imagenet",
             ensemble_sidekicks=("mnasnet0_75", "shufflenet_v2_x2_0", "efficientnet_b2"),
@@ -204,14 +205,14 @@ PROFILES = {
 }
 
 
-def get(name: str | None = None) -> Profile:
-    """The profile called ``name`` (default: ``$DUOLIB_PROFILE``, else ``smoke``)."""
-    name = name or os.environ.get("DUOLIB_PROFILE", "smoke")
-    if name not in PROFILES:
-        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
-    profile = PROFILES[name]
-    if name == "paper" and not profile.zoo:
-        from . import zoo  # the paper's zoo is the registry of duolib.zoo
+def get(profile: str | Profile | None = None) -> Profile:
+    """The profile ``profile`` names (default: ``$DUOLIB_PROFILE``, else ``smoke``).
 
-        profile = Profile(**{**vars(profile), "zoo": zoo.names()})
-    return profile
+    A ``Profile`` is returned as it is, so public functions can accept either.
+    """
+    if isinstance(profile, Profile):
+        return profile
+    name = profile or os.environ.get("DUOLIB_PROFILE", "smoke")
+    if not isinstance(name, str) or name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
+    return PROFILES[name]

@@ -10,9 +10,12 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import torch
 
-from . import zoo
+from . import profiles, zoo
+from .experiments import duo_pairs
+from .profiles import Profile
 from .train import runtime
 
 
@@ -68,21 +71,19 @@ def images_per_second(
     return batch_size / seconds
 
 
-def measure_profile(profile: str | None = None, batch_size=None, repeats=None, amp=None):
+def measure_profile(
+    profile: str | Profile | None = None, batch_size=None, repeats=None, amp=None
+) -> pd.DataFrame:
     """Throughput of every model of the profile's zoo and of every Duo (a DataFrame).
 
     Defaults: batch 64 on ``paper`` else 128; 3 repeats on ``smoke`` else 10; mixed precision
     when a GPU is present.
     """
-    import pandas as pd
-
-    from . import experiments, profiles
-
     settings = profiles.get(profile)
     batch_size = batch_size or (64 if settings.name == "paper" else 128)
     repeats = repeats or (3 if settings.name == "smoke" else 10)
     amp = torch.cuda.is_available() if amp is None else amp
-    systems = [(name,) for name in settings.zoo] + experiments.duo_pairs(settings.name)
+    systems = [(name,) for name in settings.zoo] + duo_pairs(settings)
     rows = []
     for members in systems:
         rows.append(

@@ -17,6 +17,16 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import pandas as pd
+import timm
+import torch
+import torchvision
+from torchvision.models import get_model_weights, list_models
+
+from .architectures import DEMO_ARCHITECTURES, build_demo
+from .flops import count_gflops, count_params
+from .members import parse
+
 # The four f_large of the paper (Section 4) and ResNet-50, the base model of Tables 1-3.
 LARGE_MODELS = (
     "convnext_base",
@@ -131,8 +141,6 @@ class ZooEntry:
 
 @cache
 def _torchvision_entry(name: str) -> ZooEntry:
-    from torchvision.models import get_model_weights
-
     weights = get_model_weights(name).DEFAULT
     meta = weights.meta
     return ZooEntry(
@@ -183,9 +191,6 @@ def names() -> tuple[str, ...]:
 
 @cache
 def _demo_entry(name: str) -> ZooEntry:
-    from .architectures import DEMO_ARCHITECTURES, build_demo
-    from .flops import count_gflops, count_params
-
     model = build_demo(name, num_classes=48)
     return ZooEntry(
         name=name,
@@ -208,25 +213,37 @@ def get(name: str) -> ZooEntry:
     Paper models carry published numbers; demo models (``duolib.architectures``) are measured
     at 32x32 with ``duolib.flops`` (48-class head).
     """
-    from .architectures import DEMO_ARCHITECTURES
-    from .members import parse
+    if not isinstance(name, str):
+        raise ValueError(f"a model name must be a string, got {name!r}; {_accepted()}")
+    try:
+        architecture = parse(name).architecture  # replicas and variants share the architecture
+    except ValueError as err:
+        raise ValueError(f"{err}; {_accepted()}") from None
+    if architecture in TIMM_MODELS:
+        return _timm_entry(architecture)
+    if architecture in LARGE_MODELS or architecture in SIDEKICK_MODELS:
+        return _torchvision_entry(architecture)
+    if architecture in DEMO_ARCHITECTURES:
+        return _demo_entry(architecture)
+    raise ValueError(f"unknown model {name!r}; {_accepted()}")
 
-    name = parse(name).architecture  # replicas and training variants share the architecture
-    if name in TIMM_MODELS:
-        return _timm_entry(name)
-    if name in LARGE_MODELS or name in SIDEKICK_MODELS:
-        return _torchvision_entry(name)
-    if name in DEMO_ARCHITECTURES:
-        return _demo_entry(name)
-    raise ValueError(
-        f"unknown model {name!r}; the zoo has {', '.join(names() + tuple(DEMO_ARCHITECTURES))}"
+
+def known_names() -> tuple[str, ...]:
+    """Every architecture ``get`` and ``build`` accept: the paper's zoo, its ensemble
+    checkpoints and the demo zoo."""
+    extra = tuple(n for n in ENSEMBLE_CHECKPOINTS if n not in names())
+    return names() + extra + tuple(DEMO_ARCHITECTURES)
+
+
+def _accepted() -> str:
+    return (
+        f"accepted architectures: {', '.join(known_names())} "
+        "(each optionally followed by @replica and :method, e.g. resnet50@2:ivon)"
     )
 
 
 def classifier(model):
     """The final linear layer of a model (what a linear probe trains)."""
-    import torch
-
     if hasattr(model, "get_classifier"):  # timm models and the demo LeNet
         return model.get_classifier()
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
@@ -237,8 +254,6 @@ def classifier(model):
 
 def replace_classifier(model, num_classes: int):
     """Swap the model's final linear layer for a fresh ``num_classes``-way one (in place)."""
-    import torch
-
     if hasattr(model, "reset_classifier"):
         model.reset_classifier(num_classes)
         return model
@@ -259,8 +274,6 @@ def build(name: str, num_classes: int, pretrained: bool = False):
     downloads them on first use, so only the ``paper`` profile asks for it. Demo models are
     pretrained by ``duolib.train`` on the generated pretraining task instead.
     """
-    from .architectures import DEMO_ARCHITECTURES, build_demo
-
     if num_classes < 2:
         raise ValueError(f"num_classes must be >= 2, got {num_classes}")
     if name in DEMO_ARCHITECTURES:
@@ -271,12 +284,8 @@ def build(name: str, num_classes: int, pretrained: bool = False):
             )
         return build_demo(name, num_classes)
     if name in TIMM_MODELS:
-        import timm
-
         return timm.create_model(name, pretrained=pretrained, num_classes=num_classes)
     if name in LARGE_MODELS or name in SIDEKICK_MODELS:
-        import torchvision
-
         weights = "DEFAULT" if pretrained else None
         model = torchvision.models.get_model(name, weights=weights)
         return replace_classifier(model, num_classes)
@@ -289,16 +298,43 @@ def flops_balance(large: str, small: str) -> float:
     return get(small).gflops / get(large).gflops
 
 
+def sidekicks(large: str, candidates, balance=(0.0, 1.0)) -> list[str]:
+    """The ``candidates`` that can be ``large``'s sidekick: another architecture, cheaper than
+    it, with a FLOPs balance in ``[low, high)`` (in the order given)."""
+    low, high = balance
+    large_entry = get(large)
+    return [
+        small
+        for small in candidates
+        if get(small).name != large_entry.name
+        and get(small).gflops < large_entry.gflops
+        and low <= flops_balance(large, small) < high
+    ]
+
+
+def balance_ladder(larges=LARGE_MODELS, candidates=SIDEKICK_MODELS) -> pd.DataFrame:
+    """Every Duo of ``larges`` with a cheaper ``candidates`` model: its FLOPs balance and the
+    sidekick's family (one row each)."""
+    return pd.DataFrame(
+        [
+            {
+                "f_large": large,
+                "sidekick": small,
+                "FLOPs balance": flops_balance(large, small),
+                "sidekick family": get(small).family,
+            }
+            for large in larges
+            for small in sidekicks(large, candidates)
+        ]
+    )
+
+
 def torchvision_catalog():
     """Every torchvision ImageNet classifier with its DEFAULT weights' published numbers.
 
     A pandas DataFrame with name, family, gflops, params, imagenet_top1, in_paper_zoo. Read from
     the metadata bundled in torchvision: no download.
     """
-    import pandas as pd
-    import torchvision
-    from torchvision.models import list_models
-
     rows = []
     for name in list_models(module=torchvision.models):
         entry = _torchvision_entry(name)

@@ -27,8 +27,9 @@
 # On the `demo` and `smoke` profiles the data is the offline benchmark that `duolib` generates
 # (rendered characters on natural-image backgrounds) and the zoo is torchvision's ShuffleNetV2, a
 # LeNet and four ResNets, shrunk for 32x32 images and first pretrained on a separate task so
-# that, as in the paper, fine-tuning starts from pretrained weights (`duolib.architectures` lists
-# the families that were tried and could not learn within the CPU budget). On the `paper`
+# that, as in the paper, fine-tuning starts from pretrained weights
+# (`benchmarks/results/profile-sizes.md` records the families that were tried and could not
+# learn within the CPU budget). On the `paper`
 # profile it is Caltech 256 with the paper's pretrained torchvision and timm models.
 #
 # *Expected runtime: under a minute on `smoke`; about ten minutes on `demo` the first time (2 CPU
@@ -57,9 +58,9 @@ import time
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from myst_nb import glue
 
 import duolib as dl
+from duolib.chapter import glue_figure, glue_numbers
 
 settings = dl.profiles.get(profile)
 sns.set_theme(style="whitegrid", context="notebook")
@@ -76,7 +77,7 @@ print(f"cache: {dl.cache.root()}  (set DUOLIB_CACHE to move it)")
 
 # %%
 splits = {
-    split: dl.data.load(settings.dataset, split, settings.name)
+    split: dl.data.load(settings.dataset, split, settings)
     for split in dl.data.splits(settings.dataset)
 }
 pd.DataFrame(
@@ -95,8 +96,7 @@ for ax, split in zip(list(axes) if len(shown) > 1 else [axes], shown, strict=Tru
         splits[split], per_class=1, title=f"{split} split: one image per class", ax=ax
     )
 fig.tight_layout()
-glue("fig_samples", fig, display=False)
-plt.close(fig)
+glue_figure("fig_samples", fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_samples
@@ -119,9 +119,8 @@ pd.Series(vars(settings.recipe), name=settings.name).to_frame()
 
 # %% tags=["hide-output"]
 start = time.perf_counter()
-zoo = dl.bank.zoo_summary(settings.name)
-fill_seconds = time.perf_counter() - start
-glue("fill_seconds", float(fill_seconds), display=False)
+zoo = dl.bank.zoo_summary(settings)
+glue_numbers("", {"fill_seconds": time.perf_counter() - start})
 
 # %% [markdown]
 # Filling (or reading) the bank took {glue:text}`fill_seconds:.0f` s in this run; the table
@@ -140,24 +139,25 @@ table["params (k)"] = table.pop("params") / 1e3
 table.round(3)
 
 # %%
-id_split, ood_split = "test", ("ood" if "ood" in zoo["split"].unique() else None)
 by_model = zoo.pivot_table(index="model", columns="split", values="accuracy")
-glue("n_zoo", len(table), display=False)
-glue("flops_span_zoo", float(zoo["gflops"].max() / zoo["gflops"].min()), display=False)
-glue("acc_min", float(by_model[id_split].min()), display=False)
-glue("acc_max", float(by_model[id_split].max()), display=False)
-glue("model_min", by_model[id_split].idxmin(), display=False)
-glue("model_max", by_model[id_split].idxmax(), display=False)
-if ood_split:
-    drop = (by_model[id_split] - by_model[ood_split]).mean()
-    glue("ood_drop", float(drop), display=False)
-glue("train_minutes_total", float(costs["train_seconds"].sum() / 60), display=False)
+numbers = {
+    "n_zoo": len(table),
+    "flops_span_zoo": float(zoo["gflops"].max() / zoo["gflops"].min()),
+    "acc_min": float(by_model["test"].min()),
+    "acc_max": float(by_model["test"].max()),
+    "model_min": by_model["test"].idxmin(),
+    "model_max": by_model["test"].idxmax(),
+    "train_minutes_total": float(costs["train_seconds"].sum() / 60),
+}
+if "ood" in by_model:
+    numbers["ood_drop"] = float((by_model["test"] - by_model["ood"]).mean())
+glue_numbers("", numbers)
 
+# %%
 fig, ax = plt.subplots(figsize=(8, 4.8))
 dl.plots.size_accuracy(zoo, ax=ax, title=f"{settings.name} zoo on {settings.dataset}")
 fig.tight_layout()
-glue("fig_zoo_size_accuracy", fig, display=False)
-plt.close(fig)
+glue_figure("fig_zoo_size_accuracy", fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_zoo_size_accuracy

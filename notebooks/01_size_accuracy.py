@@ -51,10 +51,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from myst_nb import glue
 from scipy import stats
 
 import duolib as dl
+from duolib.chapter import glue_figure, glue_numbers
 
 print(f"profile: {dl.profiles.get(profile).name} ({dl.profiles.get(profile).description})")
 sns.set_theme(style="whitegrid", context="notebook")
@@ -84,60 +84,37 @@ catalog["zoo"] = np.where(catalog["in_paper_zoo"], "in the paper's zoo", "not in
 catalog.sort_values("gflops").head()
 
 # %%
-fit_flops = stats.linregress(catalog["log10_gflops"], catalog["imagenet_top1"])
-fit_params = stats.linregress(catalog["log10_params"], catalog["imagenet_top1"])
-rho_flops = stats.spearmanr(catalog["gflops"], catalog["imagenet_top1"]).statistic
-rho_params = stats.spearmanr(catalog["params"], catalog["imagenet_top1"]).statistic
-span = catalog["gflops"].max() / catalog["gflops"].min()
-
-glue("n_models", len(catalog), display=False)
-glue("n_families", int(catalog["family"].nunique()), display=False)
-glue("flops_span", float(span), display=False)
-glue("rho_flops", float(rho_flops), display=False)
-glue("rho_params", float(rho_params), display=False)
-glue("r2_flops", float(fit_flops.rvalue**2), display=False)
-glue("r2_params", float(fit_params.rvalue**2), display=False)
-glue("slope_flops", float(fit_flops.slope), display=False)
+fits = {
+    x: stats.linregress(np.log10(catalog[x]), catalog["imagenet_top1"])
+    for x in ("gflops", "params")
+}
+rhos = {x: stats.spearmanr(catalog[x], catalog["imagenet_top1"]).statistic for x in fits}
 pd.DataFrame(
     {
-        "Spearman rho": [rho_flops, rho_params],
-        "R^2 of top-1 ~ log10(x)": [fit_flops.rvalue**2, fit_params.rvalue**2],
-        "top-1 points per 10x": [fit_flops.slope, fit_params.slope],
-    },
-    index=["GFLOPs", "parameters"],
-).round(3)
+        "Spearman rho": rhos,
+        "R^2 of top-1 ~ log10(x)": {x: fit.rvalue**2 for x, fit in fits.items()},
+        "top-1 points per 10x": {x: fit.slope for x, fit in fits.items()},
+    }
+).rename(index={"gflops": "GFLOPs", "params": "parameters"}).round(3)
 
 # %%
-families = sorted(catalog["family"].unique())
-palette = dict(zip(families, sns.color_palette("husl", len(families)), strict=True))
-fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), sharey=True)
-for ax, column, label, fit in (
-    (axes[0], "gflops", "GFLOPs per image (log scale)", fit_flops),
-    (axes[1], "params", "parameters (log scale)", fit_params),
-):
-    sns.scatterplot(
-        data=catalog,
-        x=column,
-        y="imagenet_top1",
-        hue="family",
-        palette=palette,
-        style="zoo",
-        markers={"in the paper's zoo": "o", "not in the zoo": "X"},
-        s=60,
-        ax=ax,
-        legend=ax is axes[1],
-    )
-    grid = np.logspace(np.log10(catalog[column].min()), np.log10(catalog[column].max()), 50)
-    ax.plot(grid, fit.intercept + fit.slope * np.log10(grid), "k--", lw=1, label="log-linear fit")
-    ax.set_xscale("log")
-    ax.set_xlabel(label)
-    ax.set_title(f"R² = {fit.rvalue**2:.2f}")
-axes[0].set_ylabel("ImageNet top-1 (%)")
-axes[1].legend(bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
-fig.suptitle(f"{len(catalog)} torchvision ImageNet classifiers (published numbers)")
-fig.tight_layout()
-glue("fig_size_accuracy", fig, display=False)
-plt.close(fig)  # shown once, by the glue:figure below
+glue_numbers(
+    "",
+    {
+        "n_models": len(catalog),
+        "n_families": int(catalog["family"].nunique()),
+        "flops_span": float(catalog["gflops"].max() / catalog["gflops"].min()),
+        "rho_flops": float(rhos["gflops"]),
+        "rho_params": float(rhos["params"]),
+        "r2_flops": float(fits["gflops"].rvalue ** 2),
+        "r2_params": float(fits["params"].rvalue ** 2),
+        "slope_flops": float(fits["gflops"].slope),
+    },
+)
+
+# %%
+palette = dl.plots.family_palette(catalog["family"])
+glue_figure("fig_size_accuracy", dl.plots.catalog_size_accuracy(catalog, fits, palette))
 
 # %% [markdown]
 # ```{glue:figure} fig_size_accuracy
@@ -171,13 +148,11 @@ plt.close(fig)  # shown once, by the glue:figure below
 profile_zoo = dl.bank.zoo_summary(profile)
 id_accuracy = profile_zoo[profile_zoo["split"] == "test"]
 rho_zoo = stats.spearmanr(id_accuracy["gflops"], id_accuracy["accuracy"]).statistic
-glue("rho_zoo", float(rho_zoo), display=False)
-glue("n_profile_zoo", len(id_accuracy), display=False)
+glue_numbers("", {"rho_zoo": float(rho_zoo), "n_profile_zoo": len(id_accuracy)})
 fig, ax = plt.subplots(figsize=(8, 4.8))
 dl.plots.size_accuracy(profile_zoo, ax=ax, title=f"{profile} zoo, fine-tuned")
 fig.tight_layout()
-glue("fig_profile_zoo", fig, display=False)
-plt.close(fig)
+glue_figure("fig_profile_zoo", fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_profile_zoo
@@ -220,8 +195,7 @@ table1 = pd.DataFrame(
         "FLOPs balance (paper, Table 1)": list(paper_balance.values()),
     }
 )
-for sidekick, balance in zip(table1["sidekick"], table1["FLOPs balance (ours)"], strict=True):
-    glue(f"balance_{sidekick}", float(balance), display=False)
+glue_numbers("balance", dict(zip(table1["sidekick"], table1["FLOPs balance (ours)"], strict=True)))
 table1.round(3)
 
 # %% [markdown]
@@ -237,44 +211,16 @@ table1.round(3)
 # offers only the rungs 1, 2, 3 … times the base cost.
 
 # %%
-sidekicks = zoo_table[zoo_table["role"] == "sidekick"]
-ladder = pd.DataFrame(
-    [
-        {
-            "f_large": large,
-            "sidekick": small,
-            "FLOPs balance": dl.zoo.flops_balance(large, small),
-            "sidekick family": family,
-        }
-        for large in dl.zoo.LARGE_MODELS
-        for small, family in zip(sidekicks["name"], sidekicks["family"], strict=True)
-        if dl.zoo.flops_balance(large, small) < 1
-    ]
+ladder = dl.zoo.balance_ladder()
+glue_figure("fig_balance_ladder", dl.plots.balance_ladder(ladder, palette))
+glue_numbers(
+    "",
+    {
+        "n_duos": len(ladder),
+        "n_cheap": int((ladder["FLOPs balance"] <= 0.2).sum()),
+        "min_balance": float(ladder["FLOPs balance"].min()),
+    },
 )
-fig, ax = plt.subplots(figsize=(10, 3.8))
-sns.stripplot(
-    data=ladder,
-    x="FLOPs balance",
-    y="f_large",
-    hue="sidekick family",
-    palette=palette,
-    size=7,
-    jitter=0.15,
-    ax=ax,
-)
-ax.set_xscale("log")
-ax.axvline(0.1, color="grey", ls=":", lw=1)
-ax.axvline(0.2, color="grey", ls=":", lw=1)
-ax.set_xlabel("FLOPs balance = FLOPs(sidekick) / FLOPs(f_large) (log scale)")
-ax.set_ylabel("")
-ax.legend(bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8, title="sidekick family")
-fig.tight_layout()
-n_cheap = int((ladder["FLOPs balance"] <= 0.2).sum())
-glue("n_duos", len(ladder), display=False)
-glue("n_cheap", n_cheap, display=False)
-glue("min_balance", float(ladder["FLOPs balance"].min()), display=False)
-glue("fig_balance_ladder", fig, display=False)
-plt.close(fig)
 
 # %% [markdown]
 # ```{glue:figure} fig_balance_ladder

@@ -50,22 +50,21 @@ if importlib.util.find_spec("duolib") is None:
     )
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-from myst_nb import glue
 from scipy import stats
 
 import duolib as dl
-from duolib import experiments
+from duolib import claims, experiments
+from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 settings = dl.profiles.get(profile)
 
 # %% tags=["hide-output"]
 table = experiments.results(profile)
-gains = experiments.duo_gains(profile)
-summary = experiments.improvement_summary(gains, metrics=("accuracy", "macro_f1", "nll", "brier"))
+gains = claims.duo_gains(profile)
+summary = claims.summary(gains, metrics=("accuracy", "macro_f1", "nll", "brier"))
 duos = table[table["mode"] == "weighted"]
 print(f"{len(duos) // table['split'].nunique()} Duos from f_large {settings.large_models}")
 
@@ -85,9 +84,7 @@ print(f"{len(duos) // table['split'].nunique()} Duos from f_large {settings.larg
 # to the comparison with deep ensembles in the Baselines part.
 
 # %%
-fig = dl.plots.metric_vs_balance(table, "accuracy")
-glue("fig_accuracy", fig, display=False)
-plt.close(fig)
+glue_figure("fig_accuracy", dl.plots.metric_vs_balance(table, "accuracy"))
 
 # %% [markdown]
 # ```{glue:figure} fig_accuracy
@@ -108,65 +105,29 @@ plt.close(fig)
 summary[summary["metric"].isin(["accuracy", "macro_f1"])].round(3)
 
 # %%
-acc = gains[gains["metric"] == "accuracy"]
-weighted = acc[acc["mode"] == "weighted"]
-unweighted = acc[acc["mode"] == "unweighted"]
-for split in ("test", "ood"):
-    rows = weighted[weighted["split"] == split]
-    glue(f"acc_improved_{split}", float((rows["difference"] > 0).mean()), display=False)
-    glue(f"acc_significant_{split}", float((rows["ci_low"] > 0).mean()), display=False)
-    glue(f"acc_worse_{split}", float((rows["ci_high"] < 0).mean()), display=False)
-    big = rows[rows["flops_balance"] >= 0.1]
-    glue(
-        f"acc_improved_big_{split}",
-        float((big["difference"] > 0).mean()) if len(big) else float("nan"),
-        display=False,
-    )
-    glue(
-        f"acc_gain_big_{split}",
-        float(big["difference"].median()) if len(big) else float("nan"),
-        display=False,
-    )
-    small_unw = unweighted[(unweighted["split"] == split) & (unweighted["flops_balance"] < 0.1)]
-    glue(
-        f"unw_worse_small_{split}",
-        float((small_unw["ci_high"] < 0).mean()) if len(small_unw) else float("nan"),
-        display=False,
-    )
-    glue(
-        f"unw_loss_small_{split}",
-        float(small_unw["difference"].median()) if len(small_unw) else float("nan"),
-        display=False,
-    )
-improved = float((weighted["difference"] > 0).mean())
-worse = float((weighted["ci_high"] < 0).mean())
-glue("accuracy_verdict", experiments.verdict(improved, worse), display=False)
-glue("n_duos", int(len(weighted) // weighted["split"].nunique()), display=False)
-glue(
-    "n_big",
-    int((weighted["flops_balance"] >= 0.1).sum() // weighted["split"].nunique()),
-    display=False,
-)
+glue_numbers("acc", claims.numbers(gains, "accuracy"))
+glue_numbers("acc_big", claims.numbers(gains, "accuracy", balance=(0.1, np.inf)))
+glue_numbers("unw_small", claims.numbers(gains, "accuracy", "unweighted", balance=(0, 0.1)))
 
 # %% [markdown]
 # ## What we see
 #
-# Of the {glue:text}`n_duos` weighted Duos, {glue:text}`acc_improved_test:.0%` are more
+# Of the {glue:text}`acc_duos` weighted Duos, {glue:text}`acc_improved_test:.0%` are more
 # accurate than their $f_\text{large}$ on the test split
 # ({glue:text}`acc_significant_test:.0%` beyond bootstrap noise,
 # {glue:text}`acc_worse_test:.0%` significantly worse) and {glue:text}`acc_improved_ood:.0%`
 # on the OOD split ({glue:text}`acc_significant_ood:.0%` significantly,
-# {glue:text}`acc_worse_ood:.0%` significantly worse). Among the {glue:text}`n_big` Duos with a
-# FLOPs balance of at least 0.1, {glue:text}`acc_improved_big_test:.0%` (test) and
-# {glue:text}`acc_improved_big_ood:.0%` (OOD) improve, by a median of
-# {glue:text}`acc_gain_big_test:.4f` and {glue:text}`acc_gain_big_ood:.4f` accuracy. On this
+# {glue:text}`acc_worse_ood:.0%` significantly worse). Among the {glue:text}`acc_big_duos`
+# Duos with a FLOPs balance of at least 0.1, {glue:text}`acc_big_improved_test:.0%` (test) and
+# {glue:text}`acc_big_improved_ood:.0%` (OOD) improve, by a median of
+# {glue:text}`acc_big_median_test:.4f` and {glue:text}`acc_big_median_ood:.4f` accuracy. On this
 # profile, the paper's claim that weighted Duos rarely lose and gain from a balance of about
-# 10% **{glue:text}`accuracy_verdict`**.
+# 10% **{glue:text}`acc_verdict`**.
 #
 # The unweighted ablation behaves as the paper says: with a sidekick below a balance of 0.1 its
-# median change in accuracy is {glue:text}`unw_loss_small_test:.4f` (test) and
-# {glue:text}`unw_loss_small_ood:.4f` (OOD), and {glue:text}`unw_worse_small_test:.0%` /
-# {glue:text}`unw_worse_small_ood:.0%` of those Duos are significantly worse than $f_\text{large}$
+# median change in accuracy is {glue:text}`unw_small_median_test:.4f` (test) and
+# {glue:text}`unw_small_median_ood:.4f` (OOD), and {glue:text}`unw_small_worse_test:.0%` /
+# {glue:text}`unw_small_worse_ood:.0%` of those Duos are significantly worse than $f_\text{large}$
 # alone. Equal weights let a weak sidekick override a strong model; the fitted weights do not.
 #
 # ## The learned weights (Appendix D)
@@ -178,21 +139,16 @@ glue(
 # %%
 weights = duos.drop_duplicates(["f_large", "f_small"]).copy()
 weights["ratio"] = weights["w_large"] / weights["w_small"].replace(0, np.nan)
-fig, ax = plt.subplots(figsize=(6.5, 4))
-sns.scatterplot(data=weights, x="flops_balance", y="ratio", hue="f_large", s=70, ax=ax)
-ax.set_xscale("log")
-ax.set_yscale("log")
-ax.axhline(1, color="grey", lw=0.8, ls=":")
-ax.set_xlabel("FLOPs balance")
-ax.set_ylabel("w_large / w_small")
-fig.tight_layout()
-rho = stats.spearmanr(weights["flops_balance"], weights["ratio"], nan_policy="omit").statistic
-glue("ratio_rho", float(rho), display=False)
-glue("ratio_max", float(weights["ratio"].max()), display=False)
-glue("ratio_min", float(weights["ratio"].min()), display=False)
-glue("n_zero_sidekick", int((weights["w_small"] == 0).sum()), display=False)
-glue("fig_weights", fig, display=False)
-plt.close(fig)
+glue_figure("fig_weights", dl.plots.weight_ratios(weights))
+glue_numbers(
+    "ratio",
+    {
+        "rho": stats.spearmanr(weights["flops_balance"], weights["ratio"], nan_policy="omit")[0],
+        "max": float(weights["ratio"].max()),
+        "min": float(weights["ratio"].min()),
+    },
+)
+glue_numbers("", {"n_zero_sidekick": int((weights["w_small"] == 0).sum())})
 weights[["f_large", "f_small", "flops_balance", "w_large", "w_small", "ratio"]].round(3)
 
 # %% [markdown]
@@ -211,16 +167,9 @@ weights[["f_large", "f_small", "flops_balance", "w_large", "w_small", "ratio"]].
 # ## NLL and Brier (Appendix G)
 
 # %%
-fig = dl.plots.metric_vs_balance(table, "nll")
-glue("fig_nll", fig, display=False)
-plt.close(fig)
-for metric in ("nll", "brier"):
-    for split in ("test", "ood"):
-        glue(
-            f"{metric}_improved_{split}",
-            experiments.summary_value(summary, split, "weighted", metric, "improved"),
-            display=False,
-        )
+glue_figure("fig_nll", dl.plots.metric_vs_balance(table, "nll"))
+glue_numbers("nll", claims.numbers(gains, "nll"))
+glue_numbers("brier", claims.numbers(gains, "brier"))
 summary[summary["metric"].isin(["nll", "brier"])].round(3)
 
 # %% [markdown]
@@ -247,12 +196,11 @@ summary[summary["metric"].isin(["nll", "brier"])].round(3)
 singles = table[table["mode"] == "single"].set_index(["split", "f_large"])
 overview_metrics = ("accuracy", "nll", "brier", "auroc", "aurc", "sac_98")
 fig, overview = dl.plots.relative_improvement(gains, singles, metrics=overview_metrics)
-glue("fig_overview", fig, display=False)
-plt.close(fig)
+glue_figure("fig_overview", fig)
 means = overview.groupby(["split", "metric"])["relative improvement"].mean().unstack("split")
-for metric, row in means.iterrows():
-    for split, value in row.items():
-        glue(f"overview_{metric}_{split}", float(value), display=False)
+glue_numbers(
+    "overview", {f"{m}_{s}": float(v) for m, row in means.iterrows() for s, v in row.items()}
+)
 means.round(3)
 
 # %% [markdown]

@@ -47,18 +47,17 @@ if importlib.util.find_spec("duolib") is None:
     )
 
 # %%
-import matplotlib.pyplot as plt
 import seaborn as sns
-from myst_nb import glue
 
 import duolib as dl
-from duolib import experiments
+from duolib import claims, experiments
+from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 
 # %% tags=["hide-output"]
 table = experiments.results(profile)
-gains = experiments.duo_gains(profile)
+gains = claims.duo_gains(profile)
 
 # %% [markdown]
 # ## The claim
@@ -73,16 +72,10 @@ gains = experiments.duo_gains(profile)
 # > improvement [in ECE]."
 
 # %%
-fig = dl.plots.metric_vs_balance(table, "auroc")
-glue("fig_auroc", fig, display=False)
-plt.close(fig)
-numbers = {
-    mode: experiments.claim_numbers(gains, "auroc", mode) for mode in ("weighted", "uq_only")
-}
-for mode, values in numbers.items():
-    for key, value in values.items():
-        glue(f"auroc_{mode}_{key}", value, display=False)
-experiments.improvement_summary(gains, metrics=("auroc",)).round(4)
+glue_figure("fig_auroc", dl.plots.metric_vs_balance(table, "auroc"))
+for mode in ("weighted", "uq_only"):
+    glue_numbers(f"auroc_{mode}", claims.numbers(gains, "auroc", mode))
+claims.summary(gains, metrics=("auroc",)).round(4)
 
 # %% [markdown]
 # ```{glue:figure} fig_auroc
@@ -119,16 +112,11 @@ experiments.improvement_summary(gains, metrics=("auroc",)).round(4)
 # ## Calibration: ECE
 
 # %%
-fig = dl.plots.metric_vs_balance(table, "ece")
-glue("fig_ece", fig, display=False)
-plt.close(fig)
+glue_figure("fig_ece", dl.plots.metric_vs_balance(table, "ece"))
 singles = table[table["mode"] == "single"]
-ece_numbers = experiments.claim_numbers(gains, "ece", "weighted")
-for key, value in ece_numbers.items():
-    glue(f"ece_{key}", value, display=False)
-glue("ece_single_median", float(singles["ece"].median()), display=False)
-glue("ece_single_max", float(singles["ece"].max()), display=False)
-experiments.improvement_summary(gains, metrics=("ece",)).round(4)
+glue_numbers("ece", claims.numbers(gains, "ece", "weighted"))
+glue_numbers("ece_single", {"median": singles["ece"].median(), "max": singles["ece"].max()})
+claims.summary(gains, metrics=("ece",)).round(4)
 
 # %% [markdown]
 # ```{glue:figure} fig_ece

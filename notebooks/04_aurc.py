@@ -46,19 +46,18 @@ if importlib.util.find_spec("duolib") is None:
     )
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from myst_nb import glue
 
 import duolib as dl
-from duolib import experiments
+from duolib import claims, experiments
+from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 
 # %% tags=["hide-output"]
 table = experiments.results(profile)
-gains = experiments.duo_gains(profile)
+gains = claims.duo_gains(profile)
 
 # %% [markdown]
 # ## The claim
@@ -69,14 +68,11 @@ gains = experiments.duo_gains(profile)
 # > (Section 5.3, Figure 5)
 
 # %%
-fig = dl.plots.metric_vs_balance(table, "aurc")
-glue("fig_aurc", fig, display=False)
-plt.close(fig)
+glue_figure("fig_aurc", dl.plots.metric_vs_balance(table, "aurc"))
 for metric in ("aurc", "eaurc", "augrc"):
     for mode in ("weighted", "uq_only"):
-        for key, value in experiments.claim_numbers(gains, metric, mode).items():
-            glue(f"{metric}_{mode}_{key}", value, display=False)
-experiments.improvement_summary(gains, metrics=("aurc", "eaurc", "augrc")).round(4)
+        glue_numbers(f"{metric}_{mode}", claims.numbers(gains, metric, mode))
+claims.summary(gains, metrics=("aurc", "eaurc", "augrc")).round(4)
 
 # %% [markdown]
 # ```{glue:figure} fig_aurc
@@ -114,35 +110,18 @@ experiments.improvement_summary(gains, metrics=("aurc", "eaurc", "augrc")).round
 # %%
 settings = dl.profiles.get(profile)
 large = settings.large_models[0]
-pairs = [(lg, sm) for lg, sm in experiments.duo_pairs(profile) if lg == large]
-balances = {sm: dl.zoo.flops_balance(large, sm) for _, sm in pairs}
-affordable = {sm: b for sm, b in balances.items() if b <= 0.3} or balances
-small = max(affordable, key=affordable.get)
+affordable = dl.zoo.sidekicks(large, settings.zoo, balance=(0, 0.3))
+small = max(
+    affordable or dl.zoo.sidekicks(large, settings.zoo),
+    key=lambda s: dl.zoo.flops_balance(large, s),
+)
 split = "ood" if "ood" in table["split"].unique() else "test"
-duo = experiments.fitted_duo(large, small, settings.dataset, profile)
-large_logits, labels = dl.bank.logits(settings.dataset, large, split, profile)
-small_logits, _ = dl.bank.logits(settings.dataset, small, split, profile)
-val_logits, val_labels = dl.bank.logits(settings.dataset, large, "val", profile)
-temperature = dl.fit_temperature(val_logits, val_labels)
-scaled = large_logits / temperature
-systems = {
-    "f_large": (scaled.argmax(1), dl.metrics.sample_statistics(scaled, labels)["uncertainty"]),
-    "Duo (ours)": dl.predict(large_logits, small_logits, duo, "weighted"),
-    "Duo: UQ only": dl.predict(large_logits, small_logits, duo, "uq_only"),
-}
-fig, ax = plt.subplots(figsize=(7, 4.2))
-for name, (prediction, uncertainty) in systems.items():
-    curve = dl.metrics.risk_coverage(prediction == labels, uncertainty)
-    ax.step(curve.coverage, curve.risk, where="post", label=name)
-ax.set_xlabel("coverage")
-ax.set_ylabel("selective risk (error rate)")
-ax.set_title(f"{large} + {small} (balance {balances[small]:.3f}), {split}")
-ax.legend()
-fig.tight_layout()
-glue("fig_risk_coverage", fig, display=False)
-plt.close(fig)
-glue("rc_small", small, display=False)
-glue("rc_balance", float(balances[small]), display=False)
+glue_numbers("rc", {"small": small, "balance": dl.zoo.flops_balance(large, small)})
+
+# %%
+systems, labels = experiments.selective_systems(large, small, split, settings.dataset, settings)
+title = f"{large} + {small} (balance {dl.zoo.flops_balance(large, small):.3f}), {split}"
+glue_figure("fig_risk_coverage", dl.plots.risk_coverage_curves(systems, labels, title))
 pd.DataFrame(
     {
         name: {

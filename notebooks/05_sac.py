@@ -44,18 +44,17 @@ if importlib.util.find_spec("duolib") is None:
     )
 
 # %%
-import matplotlib.pyplot as plt
 import seaborn as sns
-from myst_nb import glue
 
 import duolib as dl
-from duolib import experiments
+from duolib import claims, experiments
+from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 
 # %% tags=["hide-output"]
 table = experiments.results(profile)
-gains = experiments.duo_gains(profile)
+gains = claims.duo_gains(profile)
 
 # %% [markdown]
 # ## The claim
@@ -66,13 +65,10 @@ gains = experiments.duo_gains(profile)
 # > increases." (Section 5.4, Figure 6)
 
 # %%
-fig = dl.plots.metric_vs_balance(table, "sac_98")
-glue("fig_sac", fig, display=False)
-plt.close(fig)
+glue_figure("fig_sac", dl.plots.metric_vs_balance(table, "sac_98"))
 for mode in ("weighted", "uq_only", "unweighted"):
-    for key, value in experiments.claim_numbers(gains, "sac_98", mode).items():
-        glue(f"sac_{mode}_{key}", value, display=False)
-experiments.improvement_summary(gains, metrics=("sac_98",)).round(4)
+    glue_numbers(f"sac_{mode}", claims.numbers(gains, "sac_98", mode))
+claims.summary(gains, metrics=("sac_98",)).round(4)
 
 # %% [markdown]
 # ```{glue:figure} fig_sac
@@ -105,33 +101,8 @@ experiments.improvement_summary(gains, metrics=("sac_98",)).round(4)
 # Duos (weighted), on the test and OOD splits.
 
 # %%
-settings = dl.profiles.get(profile)
-large = settings.large_models[0]
-levels = [f"sac_{p}" for p in range(90, 100)]
-rows = table[(table["f_large"] == large) & table["mode"].isin(["single", "weighted"])]
-profile_table = rows.melt(
-    id_vars=["split", "f_small", "mode", "flops_balance"],
-    value_vars=levels,
-    var_name="target",
-    value_name="coverage",
-)
-profile_table["target accuracy"] = profile_table["target"].str[4:].astype(int) / 100
-profile_table["system"] = profile_table["f_small"].where(
-    profile_table["mode"] != "single", f"{large} alone"
-)
-grid = sns.relplot(
-    data=profile_table,
-    x="target accuracy",
-    y="coverage",
-    hue="system",
-    col="split",
-    kind="line",
-    marker="o",
-    height=3.6,
-    aspect=1.2,
-)
-glue("fig_sac_profile", grid.figure, display=False)
-plt.close(grid.figure)
+large = dl.profiles.get(profile).large_models[0]
+glue_figure("fig_sac_profile", dl.plots.sac_profile(table, large))
 
 # %% [markdown]
 # ```{glue:figure} fig_sac_profile

@@ -52,13 +52,12 @@ if importlib.util.find_spec("duolib") is None:
     )
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from myst_nb import glue
 
 import duolib as dl
-from duolib import bank, comparisons
+from duolib import bank, tables
+from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 settings = dl.profiles.get(profile)
@@ -68,8 +67,8 @@ greedy, uniform = f"{base}:greedy_soup", f"{base}:uniform_soup"
 
 # %% tags=["hide-output"]
 # Fine-tunes the ingredients (cached), mixes both soups and stores their logits in the bank.
-soup_meta = bank.meta(dataset, greedy, "test", profile)
-uniform_meta = bank.meta(dataset, uniform, "test", profile)
+soup_meta = bank.meta(dataset, greedy, "test", settings)
+uniform_meta = bank.meta(dataset, uniform, "test", settings)
 
 # %% [markdown]
 # ## The ingredients
@@ -79,24 +78,16 @@ uniform_meta = bank.meta(dataset, uniform, "test", profile)
 # soup kept it.
 
 # %%
-kept = set(soup_meta["soup_ingredients"])
-ingredients = pd.DataFrame(
-    [
-        {
-            "trial": index,
-            "lr": trial["lr"],
-            "weight decay": trial["weight_decay"],
-            "val accuracy": trial["val_accuracy"],
-            "fine-tuning (s)": round(trial["seconds"], 1),
-            "in greedy soup": index in kept,
-        }
-        for index, trial in enumerate(soup_meta["trials"])
-    ]
-).set_index("trial")
-glue("soup_base", base, display=False)
-glue("soup_count", len(ingredients), display=False)
-glue("soup_kept", len(kept), display=False)
-glue("soup_train_minutes", soup_meta["train_seconds"] / 60, display=False)
+ingredients = tables.soup_ingredients(soup_meta)
+glue_numbers(
+    "soup",
+    {
+        "base": base,
+        "count": len(ingredients),
+        "kept": int(ingredients["in greedy soup"].sum()),
+        "train_minutes": soup_meta["train_seconds"] / 60,
+    },
+)
 ingredients
 
 # %% [markdown]
@@ -107,60 +98,46 @@ ingredients
 # the single model or the greedy soup with every cheaper model of the zoo.
 
 # %%
+singles = {"single model": base, "uniform soup": uniform, "greedy soup": greedy}
+duos = {"Duo: single + sidekick": base, "Duo: soup + sidekick": greedy}
 rows = []
-for split in ("test", "ood"):
-    if split not in dl.data.splits(dataset):
-        continue
-    rows.append(comparisons.single_row(base, split, dataset, profile, method="single model"))
-    rows.append(comparisons.single_row(uniform, split, dataset, profile, method="uniform soup"))
-    rows.append(comparisons.single_row(greedy, split, dataset, profile, method="greedy soup"))
-    for small in comparisons.sidekicks(base, profile):
-        rows.append(
-            comparisons.duo_row(
-                base, small, split, dataset, profile, method="Duo: single + sidekick"
-            )
-        )
-        rows.append(
-            comparisons.duo_row(
-                greedy, small, split, dataset, profile, method="Duo: soup + sidekick"
-            )
-        )
+for split in dl.data.evaluation_splits(dataset):
+    rows += [tables.single_row(m, split, dataset, settings, method=k) for k, m in singles.items()]
+    rows += [
+        tables.duo_row(large, small, split, dataset, settings, method=label)
+        for label, large in duos.items()
+        for small in dl.zoo.sidekicks(base, settings.zoo)
+    ]
 frame = pd.DataFrame(rows)
-num_classes = bank.meta(dataset, base, "test", profile)["num_classes"]
-comparisons.paper_table(frame[frame["split"] == "test"], num_classes)
+test = frame[frame["split"] == "test"]
+num_classes = bank.meta(dataset, base, "test", settings)["num_classes"]
+tables.paper_table(test, num_classes)
 
 # %%
 metrics = ("accuracy", "auroc", "sac_98")
-test = frame[frame["split"] == "test"]
 fig = dl.plots.metric_vs_cost(
     test,
     metrics,
     x="flops_balance",
-    lines=("single model", "uniform soup", "greedy soup"),
+    lines=tuple(singles),
     log_x=False,
     x_label="FLOPs balance of the Duo",
 )
-glue("fig_soups", fig, display=False)
-plt.close(fig)
+glue_figure("fig_soups", fig)
 
-
-def value(method, metric, split="test"):
-    return float(frame[(frame["method"] == method) & (frame["split"] == split)][metric].mean())
-
-
-for metric in metrics:
-    glue(f"single_{metric}", value("single model", metric), display=False)
-    glue(f"greedy_{metric}", value("greedy soup", metric), display=False)
-    glue(f"uniform_{metric}", value("uniform soup", metric), display=False)
-    soup_duos = test[test["method"] == "Duo: soup + sidekick"]
-    better = [
-        comparisons.improves(v, value("greedy soup", metric), metric) for v in soup_duos[metric]
-    ]
-    glue(f"soupduo_better_{metric}", float(sum(better) / len(better)), display=False)
-    glue(f"soupduo_best_{metric}", float(soup_duos[metric].max()), display=False)
-glue(
-    "soup_wins", comparisons.count_wins(test, "greedy soup", "single model", metrics), display=False
+# %%
+for prefix, method in (
+    ("single", "single model"),
+    ("greedy", "greedy soup"),
+    ("uniform", "uniform soup"),
+):
+    glue_numbers(prefix, {m: tables.method_mean(test, method, m) for m in metrics})
+soup_duo = "Duo: soup + sidekick"
+glue_numbers(
+    "soupduo_better", {m: tables.fraction_better(test, soup_duo, "greedy soup", m) for m in metrics}
 )
+glue_numbers("soupduo_best", test[test["method"] == soup_duo][list(metrics)].max().to_dict())
+glue_numbers("soup", {"wins": tables.count_wins(test, "greedy soup", "single model", metrics)})
 
 # %% [markdown]
 # ```{glue:figure} fig_soups

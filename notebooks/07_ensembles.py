@@ -57,13 +57,12 @@ if importlib.util.find_spec("duolib") is None:
     )
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from myst_nb import glue
 
 import duolib as dl
-from duolib import bank, comparisons, experiments, zoo
+from duolib import bank, experiments, tables, zoo
+from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 settings = dl.profiles.get(profile)
@@ -79,13 +78,13 @@ member_meta = pd.DataFrame(
     [
         {
             "member": m,
-            "test accuracy": bank.meta(dataset, m, "test", profile)["accuracy"],
-            "training (s)": round(comparisons.train_seconds(dataset, m, profile), 1),
+            "test accuracy": bank.meta(dataset, m, "test", settings)["accuracy"],
+            "training (s)": round(bank.train_seconds(dataset, m, settings), 1),
         }
         for m in members
     ]
 ).set_index("member")
-num_classes = bank.meta(dataset, base, "test", profile)["num_classes"]
+num_classes = bank.meta(dataset, base, "test", settings)["num_classes"]
 
 # %% [markdown]
 # ## The members
@@ -94,10 +93,15 @@ num_classes = bank.meta(dataset, base, "test", profile)["num_classes"]
 # sizes {glue:text}`de_sizes` over (up to) {glue:text}`de_subsets` subsets each.
 
 # %%
-glue("de_members", len(members), display=False)
-glue("de_base", zoo.get(base).name, display=False)
-glue("de_sizes", ", ".join(str(m) for m in b.ensemble_sizes), display=False)
-glue("de_subsets", b.ensemble_subsets, display=False)
+glue_numbers(
+    "de",
+    {
+        "members": len(members),
+        "base": zoo.get(base).name,
+        "sizes": ", ".join(str(m) for m in b.ensemble_sizes),
+        "subsets": b.ensemble_subsets,
+    },
+)
 member_meta
 
 # %% [markdown]
@@ -110,54 +114,43 @@ member_meta
 # GFLOPs per image and its training time.
 
 # %%
-singles = [
-    comparisons.single_row(
-        m, "test", dataset, profile, method=f"{zoo.get(base).name} (temp. scaled)"
-    )
+base_label = f"{zoo.get(base).name} (temp. scaled)"
+sidekicks = b.ensemble_sidekicks or dl.zoo.sidekicks(base, settings.zoo)
+labels = {small: f"[AD] + {small} (FB {zoo.flops_balance(base, small):.2f})" for small in sidekicks}
+singles = [tables.single_row(m, "test", dataset, settings, method=base_label) for m in members]
+duos = [
+    tables.duo_row(m, small, "test", dataset, settings, method=labels[small])
+    for small in sidekicks
     for m in members
 ]
-duos = []
-for small in b.ensemble_sidekicks or comparisons.sidekicks(base, profile):
-    label = f"[AD] + {small} (FB {zoo.flops_balance(base, small):.2f})"
-    duos += [comparisons.duo_row(m, small, "test", dataset, profile, method=label) for m in members]
-ensembles = comparisons.ensemble_rows(profile, "test")
+ensembles = tables.ensemble_rows(settings, "test")
 table1_rows = singles + duos + [{**r, "method": f"[DE] {r['method']}"} for r in ensembles]
-table1 = comparisons.paper_table(table1_rows, num_classes)
-table1
+tables.paper_table(table1_rows, num_classes)
 
 # %%
 frame1 = pd.DataFrame(table1_rows)
-fig = dl.plots.metric_vs_cost(
-    frame1.assign(method=frame1["method"].str.replace(r" \(FB .*\)", "", regex=True)),
-    ("accuracy", "nll", "auroc", "aurc"),
-)
-glue("fig_table1", fig, display=False)
-plt.close(fig)
+short = frame1.assign(method=frame1["method"].str.replace(r" \(FB .*\)", "", regex=True))
+glue_figure("fig_table1", dl.plots.metric_vs_cost(short, ("accuracy", "nll", "auroc", "aurc")))
 
-
-def mean_of(rows, metric):
-    return float(pd.DataFrame(rows)[metric].mean())
-
-
+# %%
 largest = max(b.ensemble_sizes)
-de_largest = [r for r in ensembles if r["size"] == largest]
-de_two = [r for r in ensembles if r["size"] == 2]
-best_duo = (
-    pd.DataFrame(duos).groupby("method", sort=False)["accuracy"].mean().idxmax() if duos else None
+means = tables.method_means(table1_rows, ("accuracy", "nll", "auroc", "aurc", "gflops"))
+best_duo = means.loc[list(labels.values()), "accuracy"].idxmax()
+compared = {"single": base_label, "de2": "[DE] DE (m=2)", "delargest": f"[DE] DE (m={largest})"}
+for prefix, method in {**compared, "bestduo": best_duo}.items():
+    glue_numbers(f"t1_{prefix}", means.loc[method].to_dict())
+
+# %%
+reaches = means.loc[best_duo, "accuracy"] + 1e-12 > means.loc[compared["de2"], "accuracy"]
+glue_numbers(
+    "t1",
+    {
+        "largest": largest,
+        "bestduo": best_duo,
+        "bestduo_cost": means.loc[best_duo, "gflops"] / base_gflops,
+        "reaches": "reaches" if reaches else "does not reach",
+    },
 )
-best_duo_rows = [r for r in duos if r["method"] == best_duo]
-for metric in ("accuracy", "nll", "auroc", "aurc"):
-    glue(f"t1_single_{metric}", mean_of(singles, metric), display=False)
-    glue(f"t1_de2_{metric}", mean_of(de_two, metric), display=False)
-    glue(f"t1_delargest_{metric}", mean_of(de_largest, metric), display=False)
-    glue(f"t1_bestduo_{metric}", mean_of(best_duo_rows, metric), display=False)
-glue("t1_largest", largest, display=False)
-glue("t1_bestduo", best_duo, display=False)
-glue("t1_bestduo_cost", mean_of(best_duo_rows, "gflops") / base_gflops, display=False)
-reaches = comparisons.improves(
-    mean_of(best_duo_rows, "accuracy") + 1e-12, mean_of(de_two, "accuracy"), "accuracy"
-)
-glue("t1_reaches", "reaches" if reaches else "does not reach", display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_table1
@@ -193,48 +186,22 @@ glue("t1_reaches", "reaches" if reaches else "does not reach", display=False)
 # $f_\text{large}$).
 
 # %%
-pairs = {(large, small) for large, small in experiments.duo_pairs(profile)}
-pairs |= {(m, small) for m in members for small in comparisons.sidekicks(m, profile)}
+pairs = set(experiments.duo_pairs(settings))
+pairs |= {(m, small) for m in members for small in dl.zoo.sidekicks(m, settings.zoo)}
 table2_rows = list(singles)
 for large, small in sorted(pairs):
-    row = comparisons.duo_row(large, small, "test", dataset, profile)
-    k = comparisons.compute_bin(row["gflops"], base_gflops)
+    row = tables.duo_row(large, small, "test", dataset, settings)
+    k = tables.compute_bin(row["gflops"], base_gflops)
     prefix = "base " if large in members else ""
     table2_rows.append({**row, "method": f"{prefix}AD[{k},{k + 1})", "bin": k})
 table2_rows += [{**r, "method": f"DE (m={r['size']})", "bin": r["size"]} for r in ensembles]
-order = sorted(
-    table2_rows,
-    key=lambda r: (r.get("bin", 0), r["method"].startswith("DE"), r["method"]),
-)
-table2 = comparisons.paper_table(order, num_classes, metrics=comparisons.TABLE_METRICS[:-1])
-table2
+table2_rows.sort(key=lambda r: (r.get("bin", 0), r["method"].startswith("DE"), r["method"]))
+tables.paper_table(table2_rows, num_classes, metrics=tables.TABLE_METRICS[:-1])
 
 # %%
-frame2 = pd.DataFrame(order)
-comparable = []
-for size in b.ensemble_sizes:
-    ads = frame2[frame2["method"] == f"AD[{size},{size + 1})"]
-    if len(ads):
-        de = frame2[frame2["method"] == f"DE (m={size})"]
-        comparable.append(
-            {
-                "compute (x base)": f"[{size}, {size + 1})",
-                "Duos": len(ads),
-                "Duo accuracy": ads["accuracy"].mean(),
-                "DE accuracy": de["accuracy"].mean(),
-                "Duo NLL": ads["nll"].mean(),
-                "DE NLL": de["nll"].mean(),
-                "Duo AURC": ads["aurc"].mean(),
-                "DE AURC": de["aurc"].mean(),
-            }
-        )
-matched = pd.DataFrame(comparable)
-wins = [
-    comparisons.improves(row["Duo accuracy"], row["DE accuracy"], "accuracy")
-    for _, row in matched.iterrows()
-]
-glue("t2_matched_bins", len(matched), display=False)
-glue("t2_duo_wins", int(sum(wins)), display=False)
+matched = tables.matched_compute(table2_rows, b.ensemble_sizes)
+duo_more_accurate = matched["Duo accuracy"] > matched["DE accuracy"] if len(matched) else []
+glue_numbers("t2", {"matched_bins": len(matched), "duo_wins": int(sum(duo_more_accurate))})
 matched.round(4)
 
 # %% [markdown]

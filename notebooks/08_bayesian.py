@@ -56,14 +56,12 @@ if importlib.util.find_spec("duolib") is None:
     )
 
 # %%
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 import seaborn as sns
-from myst_nb import glue
 
 import duolib as dl
-from duolib import bank, baselines, comparisons, zoo
+from duolib import bank, tables, zoo
+from duolib.baselines import laplace
+from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 settings = dl.profiles.get(profile)
@@ -72,27 +70,12 @@ dataset = settings.dataset
 split = "test"
 
 # %% tags=["hide-output"]
-ivon_base = b.ivon_model
+# Fine-tunes with IVON and fits the Laplace approximation (both cached), and draws IVON's samples.
+ivon_base, laplace_base = b.ivon_model, b.laplace_model
 ivon_name = f"{ivon_base}:ivon"
-ivon_probs, ivon_labels, ivon_meta = baselines.ivon_predictive(ivon_name, profile)
-laplace_probs, laplace_labels, laplace_meta = baselines.laplace_predictive(b.laplace_model, profile)
-num_classes = bank.meta(dataset, ivon_base, split, profile)["num_classes"]
-
-
-def reference_rows(base):
-    """The base model raw and temperature-scaled, and its Duos in the profile's FB range."""
-    rows = [
-        comparisons.single_row(
-            base, split, dataset, profile, method=f"{base} baseline", temperature_scaled=False
-        ),
-        comparisons.single_row(base, split, dataset, profile, method=f"{base} temp-scaled"),
-    ]
-    duos = [
-        comparisons.duo_row(base, small, split, dataset, profile, method="Asymmetric Duos")
-        for small in comparisons.sidekicks(base, profile, balance=b.bayes_duo_balance)
-    ]
-    return rows, duos
-
+ivon_rows = tables.ivon_rows(ivon_name, split, dataset, settings)
+laplace_row = tables.laplace_row(laplace_base, split, dataset, settings)
+num_classes = bank.meta(dataset, ivon_base, split, settings)["num_classes"]
 
 # %% [markdown]
 # ## Table 3: IVON
@@ -101,60 +84,40 @@ def reference_rows(base):
 # its own fine-tuning run; sampled predictions cost $S$ forward passes each.
 
 # %%
-base_rows, ivon_duos = reference_rows(ivon_base)
-ivon_train = comparisons.train_seconds(dataset, ivon_name, profile)
-gflops = zoo.get(ivon_base).gflops
-ivon_rows = [
-    comparisons.single_row(
-        ivon_name, split, dataset, profile, method="IVON (deterministic)", temperature_scaled=False
-    )
-]
-for j, samples in enumerate(ivon_meta["samples"]):
-    for repeat in range(ivon_meta["repeats"]):
-        ivon_rows.append(
-            comparisons.prediction_row(
-                f"IVON ({samples} samples)",
-                ivon_probs[split][repeat, j],
-                ivon_labels[split],
-                split=split,
-                gflops=samples * gflops,
-                train_seconds=ivon_train,
-            )
-        )
+base_rows, ivon_duos = tables.reference_rows(
+    ivon_base, split, dataset, settings, b.bayes_duo_balance
+)
 table3_rows = base_rows + ivon_rows + ivon_duos
-comparisons.paper_table(table3_rows, num_classes)
+tables.paper_table(table3_rows, num_classes)
 
 # %%
-frame3 = pd.DataFrame(table3_rows)
 fig = dl.plots.metric_vs_cost(
-    frame3,
+    table3_rows,
     ("accuracy", "nll", "auroc", "aurc"),
     lines=(f"{ivon_base} baseline", f"{ivon_base} temp-scaled"),
 )
-glue("fig_ivon", fig, display=False)
-plt.close(fig)
+glue_figure("fig_ivon", fig)
 
-
-def mean(frame, method, metric):
-    return float(frame.loc[frame["method"] == method, metric].mean())
-
-
+# %%
+ivon_meta = dl.baselines.ivon_predictive(ivon_name, settings)[2]
 most = f"IVON ({max(ivon_meta['samples'])} samples)"
-for metric in ("accuracy", "nll", "auroc", "aurc"):
-    glue(f"ivon_base_{metric}", mean(frame3, f"{ivon_base} temp-scaled", metric), display=False)
-    glue(f"ivon_det_{metric}", mean(frame3, "IVON (deterministic)", metric), display=False)
-    glue(f"ivon_most_{metric}", mean(frame3, most, metric), display=False)
-    glue(f"ivon_duo_{metric}", mean(frame3, "Asymmetric Duos", metric), display=False)
-glue("ivon_most_samples", max(ivon_meta["samples"]), display=False)
-glue("ivon_duo_count", len(ivon_duos), display=False)
-glue(
-    "ivon_duo_cost",
-    float(np.mean([r["gflops"] for r in ivon_duos]) / gflops) if ivon_duos else float("nan"),
-    display=False,
+compared = {"base": f"{ivon_base} temp-scaled", "det": "IVON (deterministic)", "most": most}
+means = tables.method_means(table3_rows, ("accuracy", "nll", "auroc", "aurc", "gflops"))
+for prefix, method in {**compared, "duo": "Asymmetric Duos"}.items():
+    glue_numbers(f"ivon_{prefix}", means.loc[method].to_dict())
+
+# %%
+glue_numbers(
+    "ivon",
+    {
+        "most_samples": max(ivon_meta["samples"]),
+        "duo_count": len(ivon_duos),
+        "duo_cost": means.loc["Asymmetric Duos", "gflops"] / zoo.get(ivon_base).gflops,
+        "sampling_seconds": ivon_meta["sampling_seconds"],
+        "duo_wins": tables.count_wins(table3_rows, "Asymmetric Duos", most),
+        "metric_count": len(tables.TABLE_METRICS),
+    },
 )
-glue("ivon_sampling_seconds", ivon_meta["sampling_seconds"], display=False)
-glue("ivon_duo_wins", comparisons.count_wins(frame3, "Asymmetric Duos", most), display=False)
-glue("ivon_metric_count", len(comparisons.TABLE_METRICS), display=False)
 
 # %% [markdown]
 # ```{glue:figure} fig_ivon
@@ -186,45 +149,34 @@ glue("ivon_metric_count", len(comparisons.TABLE_METRICS), display=False)
 # test-time cost is the sampled heads, shown in the GFLOPs column.
 
 # %%
-laplace_base = b.laplace_model
-base_rows4, laplace_duos = reference_rows(laplace_base)
-laplace_row = comparisons.prediction_row(
-    f"{laplace_base} LA",
-    laplace_probs[split],
-    laplace_labels[split],
-    split=split,
-    gflops=zoo.get(laplace_base).gflops + laplace_meta["extra_gflops"],
-    train_seconds=comparisons.train_seconds(dataset, laplace_base, profile)
-    + laplace_meta["fit_seconds"],
+base_rows4, laplace_duos = tables.reference_rows(
+    laplace_base, split, dataset, settings, b.bayes_duo_balance
 )
 table4_rows = base_rows4 + [laplace_row] + laplace_duos
-frame4 = pd.DataFrame(table4_rows)
-for metric in ("accuracy", "nll", "ece", "auroc", "aurc", "sac_98"):
-    glue(f"la_base_{metric}", mean(frame4, f"{laplace_base} temp-scaled", metric), display=False)
-    glue(f"la_raw_{metric}", mean(frame4, f"{laplace_base} baseline", metric), display=False)
-    glue(f"la_la_{metric}", mean(frame4, f"{laplace_base} LA", metric), display=False)
-    glue(f"la_duo_{metric}", mean(frame4, "Asymmetric Duos", metric), display=False)
-glue("la_prior", laplace_meta["prior_precision"], display=False)
-glue(
-    "la_duo_wins",
-    comparisons.count_wins(frame4, "Asymmetric Duos", f"{laplace_base} LA"),
-    display=False,
+means4 = tables.method_means(table4_rows, ("accuracy", "nll", "ece", "auroc", "aurc", "sac_98"))
+methods4 = {
+    "base": f"{laplace_base} temp-scaled",
+    "raw": f"{laplace_base} baseline",
+    "la": f"{laplace_base} LA",
+    "duo": "Asymmetric Duos",
+}
+for prefix, method in methods4.items():
+    glue_numbers(f"la_{prefix}", means4.loc[method].to_dict())
+tables.paper_table(table4_rows, num_classes)
+
+# %%
+laplace_meta = dl.baselines.laplace_predictive(laplace_base, settings)[2]
+low, high = laplace.LAPLACE_LOG10_GRID[:2]
+grid = f"laplace-torch's grid (10^{low:g} to 10^{high:g})"
+edge = f"on an edge of {grid}: the validation NLL asked for the most extreme spread it allows"
+on_edge = laplace.prior_on_grid_edge(laplace_meta["prior_precision"])
+glue_numbers(
+    "la", {"prior": laplace_meta["prior_precision"], "fit_seconds": laplace_meta["fit_seconds"]}
 )
-# An optimum on an edge of the grid of log10 prior precisions means the validation NLL wanted
-# even less (or more) posterior spread than the grid allows.
-grid_edges = baselines.LAPLACE_LOG10_GRID[:2]
-on_edge = min(abs(np.log10(laplace_meta["prior_precision"]) - e) for e in grid_edges) < 0.05
-grid_text = f"laplace-torch's grid (10^{grid_edges[0]:g} to 10^{grid_edges[1]:g})"
-glue(
-    "la_edge",
-    f"on an edge of {grid_text}: the validation NLL asked for the most extreme posterior "
-    "spread the grid allows"
-    if on_edge
-    else f"inside {grid_text}",
-    display=False,
+glue_numbers("la", {"edge": edge if on_edge else f"inside {grid}"})
+glue_numbers(
+    "la", {"duo_wins": tables.count_wins(table4_rows, "Asymmetric Duos", f"{laplace_base} LA")}
 )
-glue("la_fit_seconds", laplace_meta["fit_seconds"], display=False)
-comparisons.paper_table(table4_rows, num_classes)
 
 # %% [markdown]
 # The paper finds Laplace slightly better than the raw baseline on AUROC and AURC, but behind

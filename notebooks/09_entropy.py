@@ -43,41 +43,32 @@ if importlib.util.find_spec("duolib") is None:
     )
 
 # %%
-import matplotlib.pyplot as plt
+import itertools
+
 import pandas as pd
 import seaborn as sns
-from myst_nb import glue
 
 import duolib as dl
-from duolib import experiments
+from duolib import claims, experiments
+from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 
 # %% tags=["hide-output"]
 entropy_table = experiments.results(profile, uncertainty="entropy")
-entropy_gains = experiments.duo_gains(profile, uncertainty="entropy")
-softmax_gains = experiments.duo_gains(profile)
+gains = {
+    "softmax": claims.duo_gains(profile),
+    "entropy": claims.duo_gains(profile, uncertainty="entropy"),
+}
 
 # %%
-fig = dl.plots.metric_vs_balance(entropy_table, "auroc")
-glue("fig_entropy_auroc", fig, display=False)
-plt.close(fig)
+glue_figure("fig_entropy_auroc", dl.plots.metric_vs_balance(entropy_table, "auroc"))
+metrics, modes = ("auroc", "aurc", "sac_98"), ("weighted", "uq_only")
+for (name, by_kind), metric, mode in itertools.product(gains.items(), metrics, modes):
+    glue_numbers(f"{name}_{metric}_{mode}", claims.numbers(by_kind, metric, mode))
 comparison = pd.concat(
-    [
-        experiments.improvement_summary(gains, metrics=("auroc", "aurc", "sac_98")).assign(
-            uncertainty=name
-        )
-        for name, gains in (("softmax", softmax_gains), ("entropy", entropy_gains))
-    ]
+    [claims.summary(g, metrics, modes).assign(uncertainty=name) for name, g in gains.items()]
 )
-comparison = comparison[comparison["mode"] != "unweighted"]
-for name, gains in (("softmax", softmax_gains), ("entropy", entropy_gains)):
-    for metric in ("auroc", "aurc", "sac_98"):
-        for mode in ("weighted", "uq_only"):
-            numbers = experiments.claim_numbers(gains, metric, mode)
-            for key in ("improved_test", "improved_ood", "verdict"):
-                if key in numbers:
-                    glue(f"{name}_{metric}_{mode}_{key}", numbers[key], display=False)
 comparison.pivot_table(
     index=["split", "mode", "metric"], columns="uncertainty", values=["improved", "significant"]
 ).round(3)

@@ -45,53 +45,30 @@ if importlib.util.find_spec("duolib") is None:
     )
 
 # %%
-import matplotlib.pyplot as plt
-import seaborn as sns
-from myst_nb import glue
+import math
 
+import seaborn as sns
+import torch
+
+import duolib as dl
 from duolib import throughput
+from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
-import numpy as np
-import torch
-from scipy import stats
 
 # %%
 measured = throughput.measure_profile(profile)
 on_gpu = torch.cuda.is_available()
 device = torch.cuda.get_device_name() if on_gpu else f"CPU, {torch.get_num_threads()} threads"
-glue("device", device, display=False)
+glue_numbers("", {"device": device})
 measured.round(4)
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-for ax, kind in zip(axes, ("single", "Duo"), strict=True):
-    rows = measured[measured["kind"] == kind]
-    ax.scatter(rows["gflops"], rows["images/s"], s=50)
-    for _, row in rows.iterrows():
-        ax.annotate(
-            row["system"],
-            (row["gflops"], row["images/s"]),
-            fontsize=6,
-            textcoords="offset points",
-            xytext=(3, 3),
-        )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("GFLOPs per image (log)")
-    ax.set_ylabel("images per second (log)")
-    if len(rows) >= 3:
-        fit = stats.linregress(np.log(rows["gflops"]), np.log(rows["images/s"]))
-        glue(f"r2_{kind}", float(fit.rvalue**2), display=False)
-        glue(f"slope_{kind}", float(fit.slope), display=False)
-        ax.set_title(f"{kind}s: R² = {fit.rvalue**2:.2f} (log-log)")
-    else:
-        glue(f"r2_{kind}", float("nan"), display=False)
-        glue(f"slope_{kind}", float("nan"), display=False)
-        ax.set_title(f"{kind}s")
-fig.tight_layout()
-glue("fig_throughput", fig, display=False)
-plt.close(fig)
+fig, fits = dl.plots.throughput_vs_flops(measured)
+glue_figure("fig_throughput", fig)
+for kind, fit in fits.items():
+    glue_numbers("r2", {kind: fit.rvalue**2 if fit else math.nan})
+    glue_numbers("slope", {kind: fit.slope if fit else math.nan})
 
 # %% [markdown]
 # ```{glue:figure} fig_throughput

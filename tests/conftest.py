@@ -22,9 +22,10 @@ def pair():
     return make_pair()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def smoke_cache(tmp_path_factory):
-    """An empty duolib cache for one test module (what the module trains is shared within it)."""
+    """An empty duolib cache for the test session: the smoke models that several test modules
+    train (lenet, its replicas, soups, IVON) are trained once and shared."""
     root = tmp_path_factory.mktemp("cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DUOLIB_CACHE", str(root))

@@ -72,7 +72,8 @@ def test_cache_is_verified_and_rebuilt_when_corrupted(tmp_cache):
     with open(entry / "split.npz", "r+b") as f:
         f.seek(200)
         f.write(b"corrupted!")
-    again = dl.data.load("glyphs", "val", "smoke")
+    with pytest.warns(UserWarning, match="glyphs/val split .* corrupted"):
+        again = dl.data.load("glyphs", "val", "smoke")
     assert torch.equal(first.images, again.images)
     assert dl.cache.verified(entry)
 

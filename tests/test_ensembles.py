@@ -1,14 +1,18 @@
-"""Pool-then-calibrate ensembles and the greedy soup rule."""
+"""Deep ensembles: pool-then-calibrate, distinct random subsets, the profile's ensembles."""
 
 from __future__ import annotations
 
+import math
+from itertools import combinations
+
 import numpy as np
 import pytest
-import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.optimize import minimize_scalar
 from scipy.special import logsumexp
 
-from duolib import ensembles
+from duolib.baselines import ensembles
 
 
 def members(num=3, n=800, k=6, seed=0):
@@ -39,44 +43,18 @@ def test_pool_then_calibrate_fits_one_temperature_on_pooled_logits():
         ensembles.pooled_logits([logits[0], logits[1][:10]])
 
 
-def _linear_states(num, seed=0):
-    rng = np.random.default_rng(seed)
-    return [
-        {
-            "weight": torch.tensor(rng.normal(size=(3, 4)), dtype=torch.float32),
-            "count": torch.tensor(7),
-        }
-        for _ in range(num)
-    ]
-
-
-def test_greedy_soup_never_worse_than_its_best_ingredient():
-    states = _linear_states(6)
-    target = torch.ones(3, 4)
-
-    def val_accuracy(state):  # any score works: closeness of the weights to a target
-        return float(-((state["weight"] - target) ** 2).sum())
-
-    soup = ensembles.greedy_soup(states, val_accuracy)
-    best_single = max(val_accuracy(s) for s in states)
-    assert soup.val_accuracy >= best_single
-    assert soup.val_accuracy == pytest.approx(val_accuracy(soup.state))
-    assert soup.ingredients[0] == int(np.argmax([val_accuracy(s) for s in states]))
-    expected = torch.stack([states[i]["weight"] for i in soup.ingredients]).mean(0)
-    assert torch.allclose(soup.state["weight"], expected)
-    assert int(soup.state["count"]) == 7  # integer buffers are not averaged
-
-
-def test_greedy_soup_rejects_an_ingredient_that_hurts():
-    good = {"w": torch.tensor([1.0])}
-    also_good = {"w": torch.tensor([1.2])}
-    bad = {"w": torch.tensor([-5.0])}
-
-    def score(state):
-        return float(-abs(state["w"] - 1.1))
-
-    soup = ensembles.greedy_soup([bad, good, also_good], score)
-    assert set(soup.ingredients) == {1, 2}
-    assert float(soup.state["w"]) == pytest.approx(1.1)
-    with pytest.raises(ValueError, match="different architectures"):
-        ensembles.average_state_dicts([good, {"v": torch.tensor([1.0])}])
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 9).flatmap(
+        lambda n: st.tuples(st.just(n), st.integers(1, n), st.integers(1, 40), st.integers(0, 9))
+    )
+)
+def test_ensemble_subsets_are_distinct_and_complete(args):
+    members_count, size, count, seed = args
+    subsets = ensembles.ensemble_subsets(members_count, size, count, seed)
+    assert len(subsets) == min(count, math.comb(members_count, size))
+    assert len(set(subsets)) == len(subsets)
+    every = set(combinations(range(members_count), size))
+    assert set(subsets) <= every
+    if math.comb(members_count, size) <= count:
+        assert set(subsets) == every

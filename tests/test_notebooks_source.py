@@ -42,3 +42,25 @@ def test_chapter_skeleton(source):
     assert "parameters" in code[0].metadata.get("tags", []), "first code cell tagged parameters"
     assert 'os.environ.get("DUOLIB_PROFILE", "smoke")' in code[0].source
     assert "hide-output" in code[1].metadata.get("tags", []), "setup cell tagged hide-output"
+
+
+MAX_CELL_LINES = 15
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_code_cells_are_short(source):
+    """One idea per cell: no code cell over 15 lines, the parameters and set-up cells aside."""
+    code = [c for c in jupytext.read(source).cells if c.cell_type == "code"]
+    for index, cell in enumerate(code[2:], start=2):
+        lines = cell.source.rstrip().splitlines()
+        assert len(lines) <= MAX_CELL_LINES, (
+            f"code cell {index} of {source.name} has {len(lines)} lines: {lines[0]!r}"
+        )
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_chapters_glue_through_duolib(source):
+    """Glue goes through duolib.chapter, so no chapter re-implements it."""
+    text = source.read_text()
+    assert "from myst_nb import glue" not in text
+    assert "def " not in text, "a chapter defines a function: move it into duolib"

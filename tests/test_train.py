@@ -77,12 +77,12 @@ def test_interrupted_training_resumes_to_the_same_weights(task, tmp_path):
         weight_decay=1e-4,
         batch_size=64,
         seed=3,
-        augment=train._randaugment((2, 5)),
+        augment=train.randaugment((2, 5)),
     )
     reference, ref_acc, ref_history = train.run_epochs(
         dl.zoo.build("lenet", 4), train_set, val_set, checkpoint=tmp_path / "a.pt", **settings
     )
-    with pytest.raises(train._StopAfter):
+    with pytest.raises(train.loop._StopAfter):
         train.run_epochs(
             dl.zoo.build("lenet", 4),
             train_set,
@@ -98,6 +98,28 @@ def test_interrupted_training_resumes_to_the_same_weights(task, tmp_path):
     assert acc == ref_acc and len(history) == 3
     for name, value in reference.items():
         assert torch.equal(value, resumed[name]), name
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04 torn zip", None])
+def test_a_corrupted_checkpoint_is_named_and_training_restarts(task, tmp_path, content):
+    train_set, val_set = task
+    settings = dict(epochs=1, lr=3e-3, weight_decay=1e-4, batch_size=64, seed=1)
+    fresh, fresh_acc, _ = train.run_epochs(
+        dl.zoo.build("lenet", 4), train_set, val_set, checkpoint=tmp_path / "a.pt", **settings
+    )
+    bad = tmp_path / "bad.pt"
+    if content is None:  # a readable file that is not a training state
+        torch.save({"epoch": 3}, bad)
+    else:
+        bad.write_bytes(content)
+    with pytest.warns(UserWarning, match=r"checkpoint .*bad\.pt is corrupted"):
+        state, acc, history = train.run_epochs(
+            dl.zoo.build("lenet", 4), train_set, val_set, checkpoint=bad, **settings
+        )
+    assert acc == fresh_acc and len(history) == 1  # trained from scratch, same seed
+    for name, value in fresh.items():
+        assert torch.equal(value, state[name]), name
+    assert train.load_checkpoint(bad)["epoch"] == 1  # the new checkpoint replaced the bad one
 
 
 def test_search_space_stays_in_the_recipe_ranges():
@@ -186,3 +208,20 @@ def test_distributed_data_parallel_keeps_ranks_in_sync(tmp_path):
     for name in a:
         assert torch.equal(a[name], b[name]), name
     assert (tmp_path / "ddp.pt").exists()  # only rank 0 writes, once
+
+
+def test_longer_searches_extend_shorter_ones(smoke_cache):
+    one = train.finetune_trials("lenet", "smoke", count=1)
+    three = train.finetune_trials("lenet", "smoke", count=3)
+    assert len(three) == 3
+    assert three[0]["directory"] == one[0]["directory"]  # reused, not retrained
+    assert len({t["directory"] for t in three}) == 3
+    assert len({(t["lr"], t["weight_decay"]) for t in three}) == 3
+
+
+def test_replicas_are_independently_trained(smoke_cache):
+    a, _ = train.finetuned("lenet", "smoke")
+    b, meta = train.finetuned("lenet@1", "smoke")
+    assert meta["model"] == "lenet@1"
+    pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    assert any(not torch.equal(x, y) for x, y in pairs)

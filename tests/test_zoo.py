@@ -6,7 +6,6 @@ import csv
 import math
 from importlib import resources
 
-import numpy as np
 import pytest
 import timm
 import torchvision
@@ -64,12 +63,10 @@ def test_catalog_covers_every_torchvision_classifier():
     assert catalog["in_paper_zoo"].sum() >= 25
 
 
-def test_throughput_of_a_model_and_a_duo():
-    from duolib import throughput
-
-    single = throughput.images_per_second("lenet", batch_size=16, repeats=2, warmup=1)
-    duo = throughput.images_per_second(("resnet_mini", "lenet"), batch_size=16, repeats=2)
-    assert single > 0 and duo > 0 and np.isfinite(single) and np.isfinite(duo)
-    table = throughput.measure_profile("smoke", batch_size=8, repeats=1)
-    assert set(table["kind"]) == {"single", "Duo"}
-    assert len(table) == len(dl.profiles.get("smoke").zoo) + len(dl.experiments.duo_pairs("smoke"))
+def test_paper_ensemble_checkpoints_are_resnet50s_at_equal_cost():
+    checkpoints = dl.profiles.get("paper").baselines.ensemble_members
+    assert len(checkpoints) == 10 and len(set(checkpoints)) == 10
+    for name in checkpoints:
+        entry = dl.zoo.get(name)
+        assert entry.family == "ResNet"
+        assert entry.gflops == pytest.approx(4.089, abs=1e-3)  # torchvision's ResNet-50 at 224

@@ -21,6 +21,9 @@ from .. import cache, profiles
 from . import glyphs, paper
 
 GLYPH_TASKS = ("glyphs", "glyphs-pretrain")
+# The splits that are scored (in-distribution test, and out-of-distribution where it exists);
+# "val" fits temperatures and Duo weights, "train" fine-tunes.
+EVALUATION_SPLITS = ("test", "ood")
 
 
 class ArrayDataset(Dataset):
@@ -54,18 +57,17 @@ def _glyph_split(task: str, split: str, size: int, seed: int) -> ArrayDataset:
         / "glyphs"
         / cache.key(task, split, size, seed, glyphs.GENERATOR_VERSION, chars, fonts, style)
     )
-    if not cache.verified(entry):
 
-        def write(tmp):
-            images, labels, font = glyphs.render(size, chars, fonts, style, seed * 100 + offset)
-            np.savez(
-                tmp / "split.npz", images=images.numpy(), labels=labels.numpy(), fonts=font.numpy()
-            )
-            (tmp / "info.json").write_text(
-                json.dumps({"task": task, "split": split, "fonts": list(fonts)})
-            )
+    def write(tmp):
+        images, labels, font = glyphs.render(size, chars, fonts, style, seed * 100 + offset)
+        np.savez(
+            tmp / "split.npz", images=images.numpy(), labels=labels.numpy(), fonts=font.numpy()
+        )
+        (tmp / "info.json").write_text(
+            json.dumps({"task": task, "split": split, "fonts": list(fonts)})
+        )
 
-        cache.atomic_directory(entry, write)
+    cache.build_once(entry, write, what=f"generated {task}/{split} split")
     with np.load(entry / "split.npz") as arrays:
         images = torch.from_numpy(arrays["images"])
         labels = torch.from_numpy(arrays["labels"])
@@ -74,9 +76,22 @@ def _glyph_split(task: str, split: str, size: int, seed: int) -> ArrayDataset:
 
 
 def splits(name: str) -> tuple[str, ...]:
+    """Every split of dataset ``name`` (train, val, test and, where it has one, ood)."""
     if name in GLYPH_TASKS:
         return tuple(split for task, split in glyphs.SPLITS if task == name)
-    return paper.splits(name)
+    if name in paper.DATASETS:
+        return paper.splits(name)
+    raise ValueError(f"unknown dataset {name!r}; choose one of {list(names())}")
+
+
+def names() -> tuple[str, ...]:
+    """Every dataset ``load`` knows."""
+    return GLYPH_TASKS + tuple(paper.DATASETS)
+
+
+def evaluation_splits(name: str) -> tuple[str, ...]:
+    """The splits of ``name`` that are scored: test, and OOD where the dataset has one."""
+    return tuple(s for s in splits(name) if s in EVALUATION_SPLITS)
 
 
 def load(name: str, split: str, profile: str | None = None, root=None):
@@ -87,10 +102,8 @@ def load(name: str, split: str, profile: str | None = None, root=None):
     if name in GLYPH_TASKS:
         if split not in splits(name):
             raise ValueError(f"dataset {name!r} has splits {splits(name)}, not {split!r}")
-        settings = profiles.get(profile)
+        settings = profiles.get(profile)  # a name or a Profile
         return _glyph_split(name, split, settings.glyph_split_sizes[split], settings.seed)
     if name in paper.DATASETS:
         return paper.load(name, split, root)
-    raise ValueError(
-        f"unknown dataset {name!r}; choose one of {GLYPH_TASKS + tuple(paper.DATASETS)}"
-    )
+    raise ValueError(f"unknown dataset {name!r}; choose one of {list(names())}")

@@ -24,9 +24,13 @@ import os
 from dataclasses import dataclass
 from functools import cache
 
+import matplotlib
 import numpy as np
 import torch
 import torch.nn.functional as F
+from PIL import Image, ImageDraw, ImageFont
+from sklearn.datasets import load_sample_images
+from torchvision.transforms.v2.functional import gaussian_blur
 
 GENERATOR_VERSION = 1  # bump when the images change, to invalidate caches
 
@@ -84,16 +88,12 @@ OOD_STYLE = Style(rotation_sd=0.2, contrast=(0.12, 0.35), blur_max=1.3, noise_ma
 
 
 def font_dir() -> str:
-    import matplotlib
-
     return os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
 
 
 @cache
 def glyph_masks(chars: tuple[str, ...], fonts: tuple[str, ...]) -> tuple[torch.Tensor, np.ndarray]:
     """Coverage masks (fonts, chars, 64, 64) in [0, 1], each glyph centred, and which are drawn."""
-    from PIL import Image, ImageDraw, ImageFont
-
     masks = np.zeros((len(fonts), len(chars), RENDER_SIZE, RENDER_SIZE), dtype=np.float32)
     for f, font_name in enumerate(fonts):
         font = ImageFont.truetype(os.path.join(font_dir(), font_name), size=56)
@@ -115,8 +115,6 @@ def glyph_masks(chars: tuple[str, ...], fonts: tuple[str, ...]) -> tuple[torch.T
 
 @cache
 def _photos() -> torch.Tensor:
-    from sklearn.datasets import load_sample_images
-
     images = load_sample_images().images  # china.jpg and flower.jpg, 427 x 640
     stacked = torch.stack([torch.tensor(np.asarray(im)) for im in images])
     return stacked.permute(0, 3, 1, 2).float().div(255)
@@ -200,8 +198,6 @@ def _backgrounds(n, rng) -> torch.Tensor:
 
 def _blur(images: torch.Tensor, sigma: np.ndarray) -> torch.Tensor:
     """Gaussian blur with a per-image sigma, grouped into 0.1-pixel steps."""
-    from torchvision.transforms.v2.functional import gaussian_blur
-
     levels = np.round(sigma, 1)
     for level in np.unique(levels):
         if level < 0.05:

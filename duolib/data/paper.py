@@ -21,7 +21,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import Dataset
+from torchvision.datasets import Caltech256, ImageFolder
+from torchvision.transforms import v2
 
 SPLIT_SEED = 42
 DATASETS = {
@@ -44,8 +47,6 @@ def splits(name: str) -> tuple[str, ...]:
 
 def eval_transform(image_size: int = 224):
     """Resize the short side to 256/224 of the crop, centre-crop, keep uint8."""
-    from torchvision.transforms import v2
-
     return v2.Compose(
         [
             v2.PILToTensor(),
@@ -96,8 +97,6 @@ def _missing(name: str, path: Path, how: str):
 
 
 def _caltech256(split, root, download):
-    from torchvision.datasets import Caltech256
-
     folder = root / "caltech256" / "256_ObjectCategories"
     if not folder.is_dir() and not download:
         _missing(
@@ -113,8 +112,6 @@ def _caltech256(split, root, download):
 
 
 def _imagenet(split, root):
-    from torchvision.datasets import ImageFolder
-
     folder = root / "imagenet" / ("train" if split == "train" else "val")
     if not folder.is_dir():
         _missing(
@@ -135,8 +132,6 @@ class _NumberedFolders(Dataset):
     """ImageNet-V2's layout: class folders named by class index 0..999 (not sortable as text)."""
 
     def __init__(self, folder: Path):
-        from PIL import Image
-
         self._open = Image.open
         self.samples = [
             (path, int(class_dir.name))

@@ -41,6 +41,31 @@ GOOD = np.eye(3)[LABELS] * 2.0 + 0.1
         (lambda: dl.to_paper_scale({"brier": 0.1}, 1), "num_classes"),
         (lambda: dl.profiles.get("huge"), "unknown profile"),
         (lambda: dl.zoo.get("resnet9000"), "unknown model"),
+        # macro-F1: lengths, emptiness, negative and non-integer labels
+        (lambda: metrics.macro_f1([0, 1, 2], [0, 1]), "differ in length"),
+        (lambda: metrics.macro_f1([], []), "non-empty"),
+        (lambda: metrics.macro_f1([0, -1], [0, 1]), "negative"),
+        (lambda: metrics.macro_f1([0.5, 1.5], [0.5, 1.5]), "integer class indices"),
+        (lambda: metrics.macro_f1([True, False], [1, 0]), "integer class indices"),
+        # ECE: correctness must be 0/1; at least one bin
+        (lambda: metrics.ece([5, 0], [0.5, 0.5]), "booleans"),
+        (lambda: metrics.ece([1, 0], [0.5, 0.5], num_bins=0), "num_bins"),
+        (lambda: metrics.ece([1, 0], [0.5, 0.5], num_bins=2.5), "num_bins"),
+        # oracle AURC: booleans only, not empty
+        (lambda: metrics.oracle_aurc([2, 3, 0]), "booleans"),
+        (lambda: metrics.oracle_aurc([]), "non-empty"),
+        # a Duo with weights that cannot be weights
+        (lambda: dl.Duo(float("nan"), 1.0, 0.0), "w_large must be finite"),
+        (lambda: dl.Duo(1.0, float("inf"), 0.0), "w_small must be finite"),
+        (lambda: dl.Duo(1.0, -0.5, 0.0), "w_small must be finite and >= 0"),
+        (lambda: dl.Duo("1", 0.5, 0.0), "w_large must be a number"),
+        (lambda: dl.predict(GOOD, GOOD, duo=(1.0, 0.5)), "duo must be a Duo"),
+        # string labels name the argument
+        (lambda: dl.fit_temperature(GOOD, np.array(["a", "b", "c", "b"])), "labels must be"),
+        (lambda: dl.evaluate(GOOD, np.array(["a", "b", "c", "b"])), "labels must be numeric"),
+        # model names: None, and bank requests on splits the dataset lacks
+        (lambda: dl.zoo.get(None), "must be a string"),
+        (lambda: dl.bank.logits("glyphs", "lenet", "train", "smoke"), "holds splits"),
     ],
 )
 def test_bad_input_raises_value_error(call, message):
@@ -56,3 +81,27 @@ def test_shuffled_labels_are_reported_not_fitted():
     flipped = -5 * np.eye(5)[labels]  # anti-informative logits
     with pytest.raises(ValueError, match="no information"):
         dl.fit_temperature(flipped + 0.01 * logits, labels)
+
+
+def test_fits_warn_when_given_probabilities_instead_of_logits():
+    probs = np.exp(GOOD) / np.exp(GOOD).sum(1, keepdims=True)
+    with pytest.warns(UserWarning, match="look like probabilities"):
+        dl.fit_temperature(probs, LABELS)
+    with pytest.warns(UserWarning, match="large logits look like probabilities"):
+        dl.fit_duo(probs, GOOD, LABELS)
+
+
+def test_unknown_names_list_every_accepted_name():
+    with pytest.raises(ValueError) as error:
+        dl.zoo.get("resnet9000")
+    for name in ("convnext_base", "mnasnet0_75", "resnet50.a1_in1k", "lenet", "resnet18_32px"):
+        assert name in str(error.value)
+    for call in (
+        lambda: dl.data.load("mnist", "test", "smoke"),
+        lambda: dl.bank.logits("mnist", "lenet", "test", "smoke"),
+    ):
+        with pytest.raises(ValueError) as error:
+            call()
+        for name in dl.data.names():
+            assert name in str(error.value)
+    assert "glyphs" in dl.data.names() and "iwildcam" in dl.data.names()

@@ -1,0 +1,383 @@
+"""LP-FT (Kumar et al. 2022), the paper's fine-tuning recipe (Appendix A.2), and demo pretraining.
+
+A linear probe first trains only the new head on a frozen backbone (on features computed once,
+which is exact for a frozen backbone in eval mode and costs one forward pass instead of one per
+epoch); the best LP epoch by validation accuracy initialises full fine-tuning with AdamW, a
+linear warm-up then cosine schedule and RandAugment; learning rate and weight decay are searched
+over ``recipe.trials`` trials and the best by validation accuracy is kept.
+
+The linear probe and every trial are cached on their own (``finetune_trials``), so a longer
+search (the soup ingredients of ``duolib.baselines.soups``) reuses the zoo's trials; ``name@k``
+trains an independent replica (seed + k) and ``name:ivon`` fine-tunes with the IVON optimizer
+(``duolib.members``). Demo models are first pretrained from scratch on the generated
+pretraining task (``pretrained``); paper models load their published weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import cache, data, members, profiles, zoo
+from ..profiles import Profile, Recipe
+from .loop import randaugment, run_epochs, warmup_cosine
+from .runtime import Runtime, barrier, head_features, runtime
+
+TRAIN_VERSION = 2  # bump when training changes, to invalidate cached models
+
+
+def linear_probe(model, train_set, val_set, *, epochs, lr, batch_size, seed, rt: Runtime):
+    """Train only the head on frozen features; return the best head state and its val accuracy."""
+    head = zoo.classifier(model)
+    train_x, train_y = head_features(model, train_set, rt)
+    val_x, val_y = head_features(model, val_set, rt)
+    head = head.float().cpu()
+    optimizer = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.0)
+    steps = epochs * math.ceil(len(train_y) / batch_size)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(steps, 0.1))
+    generator = torch.Generator().manual_seed(seed)
+    best_state, best_acc, history = copy.deepcopy(head.state_dict()), -1.0, []
+    for epoch in range(epochs):
+        order = torch.randperm(len(train_y), generator=generator)
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            loss = F.cross_entropy(head(train_x[rows]), train_y[rows])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+        with torch.no_grad():
+            val_acc = float((head(val_x).argmax(1) == val_y).float().mean())
+        history.append({"epoch": epoch + 1, "val_accuracy": val_acc})
+        if val_acc > best_acc:
+            best_acc, best_state = val_acc, copy.deepcopy(head.state_dict())
+    head.load_state_dict(best_state)
+    return best_acc, history
+
+
+def search_space(recipe: Recipe, seed: int) -> list[dict]:
+    """(lr, weight decay) per trial: the geometric centre first, then log-uniform draws."""
+    rng = np.random.default_rng(seed)
+    log_lr, log_wd = np.log(recipe.lr_range), np.log(recipe.wd_range)
+    trials = [{"lr": float(np.exp(log_lr.mean())), "weight_decay": float(np.exp(log_wd.mean()))}]
+    for _ in range(recipe.trials - 1):
+        trials.append(
+            {
+                "lr": float(np.exp(rng.uniform(*log_lr))),
+                "weight_decay": float(np.exp(rng.uniform(*log_wd))),
+            }
+        )
+    return trials
+
+
+def _train_once(directory: Path, train, rt: Runtime | None, what: str) -> dict:
+    """The metadata of the model stored in ``directory``, trained once by ``train(rt)``.
+
+    ``train`` returns ``(files, meta)``: torch objects by file name and a JSON dict. Rank 0
+    writes them atomically (``duolib.cache``); a stored model that fails verification is
+    trained again. Returns the stored ``meta``.
+    """
+
+    def build():
+        run = rt or runtime()
+        files, meta = train(run)
+        if run.is_main:
+
+            def write(tmp):
+                for filename, obj in files.items():
+                    torch.save(obj, tmp / filename)
+                (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+
+            cache.atomic_directory(directory, write)
+        barrier(run)
+
+    cache.ensure(directory, build, what)
+    return cache.read_json(directory)
+
+
+def pretrained(
+    name: str,
+    profile: str | Profile | None = None,
+    rt: Runtime | None = None,
+    seed: int | None = None,
+):
+    """``name`` with its pretrained weights and the pretraining head removed (new head later).
+
+    Paper models load their published weights. Demo models are trained from scratch on the
+    ``glyphs-pretrain`` task once per ``seed`` (default: the profile's) and cached; returns
+    (model, metadata).
+    """
+    settings = profiles.get(profile)
+    recipe = settings.recipe
+    seed = settings.seed if seed is None else seed
+    if settings.pretrain_dataset is None:
+        model = zoo.build(name, num_classes=1000, pretrained=True)
+        return model, {"pretraining": zoo.get(name).weights, "seconds": 0.0}
+    pre_train = data.load(settings.pretrain_dataset, "train", settings)
+    pre_val = data.load(settings.pretrain_dataset, "val", settings)
+    key = cache.key(
+        "pretrain",
+        name,
+        asdict(zoo.get(name)),  # a changed architecture gets a new key, never stale weights
+        settings.pretrain_dataset,
+        len(pre_train),
+        len(pre_val),
+        seed,
+        recipe.pretrain_epochs,
+        recipe.pretrain_lr,
+        recipe.pretrain_wd,
+        recipe.batch_size,
+        TRAIN_VERSION,
+        data.glyphs.GENERATOR_VERSION,
+    )
+    directory = cache.root() / "models" / key
+    model = zoo.build(name, num_classes=len(pre_train.classes))
+    checkpoint = cache.root() / "checkpoints" / f"{key}.pt"
+
+    def train(run: Runtime):
+        start = time.perf_counter()
+        best_state, best_acc, history = run_epochs(
+            model,
+            pre_train,
+            pre_val,
+            epochs=recipe.pretrain_epochs,
+            lr=recipe.pretrain_lr,
+            weight_decay=recipe.pretrain_wd,
+            batch_size=recipe.batch_size,
+            checkpoint=checkpoint,
+            seed=seed,
+            rt=run,
+            desc=f"pretrain {name}" + (f" (seed {seed})" if seed != settings.seed else ""),
+        )
+        meta = {
+            "model": name,
+            "task": settings.pretrain_dataset,
+            "seed": seed,
+            "val_accuracy": best_acc,
+            "history": history,
+            "seconds": time.perf_counter() - start,
+        }
+        return {"model.pt": best_state}, meta
+
+    meta = _train_once(directory, train, rt, f"pretrained {name}")
+    checkpoint.unlink(missing_ok=True)
+    model.load_state_dict(torch.load(directory / "model.pt", map_location="cpu"))
+    return model, {
+        "pretraining": f"{settings.pretrain_dataset} ({meta['val_accuracy']:.3f} val acc)",
+        "seconds": meta["seconds"],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# LP-FT: one cached linear probe, then fine-tuning trials that each start from it (cached apiece)
+# ---------------------------------------------------------------------------------------------
+
+
+def _linear_probed(architecture, settings: Profile, dataset, seed, key, train_set, val_set, rt):
+    """The pretrained model with the linear-probed head (the head is cached under ``key``)."""
+    recipe = settings.recipe_for(dataset)
+    model, pre_meta = pretrained(architecture, settings, rt, seed=seed)
+    zoo.replace_classifier(model, len(train_set.classes))
+    model = model.to(rt.device)
+
+    def train(run: Runtime):
+        start = time.perf_counter()
+        lp_acc, lp_history = linear_probe(
+            model,
+            train_set,
+            val_set,
+            epochs=recipe.lp_epochs,
+            lr=recipe.lp_lr,
+            batch_size=recipe.batch_size,
+            seed=seed,
+            rt=run,
+        )
+        meta = {
+            "pretraining": pre_meta["pretraining"],
+            "pretrain_seconds": pre_meta["seconds"],
+            "lp_val_accuracy": lp_acc,
+            "lp_history": lp_history,
+            "lp_seconds": time.perf_counter() - start,
+        }
+        return {"head.pt": zoo.classifier(model).state_dict()}, meta
+
+    directory = cache.root() / "models" / key
+    meta = _train_once(directory, train, rt, f"linear probe of {architecture}")
+    head = torch.load(directory / "head.pt", map_location="cpu")
+    zoo.classifier(model).load_state_dict(head)
+    return model, meta
+
+
+def finetune_trials(
+    name: str,
+    profile: str | Profile | None = None,
+    dataset: str | None = None,
+    count: int | None = None,
+    rt: Runtime | None = None,
+) -> list[dict]:
+    """The fine-tuning trials of ``name`` (a zoo model or ``duolib.members`` name), cached.
+
+    Every trial starts from the same linear-probed model (same pretrained weights, same head)
+    and fine-tunes with one point of the search space: the first ``count`` points
+    (default ``recipe.trials``; the draws of a longer search extend a shorter one, so the
+    zoo's trials are reused as the first soup ingredients). ``name:ivon`` runs one trial with
+    the IVON optimizer and the profile's IVON settings instead.
+
+    Returns one dict per trial: its hyperparameters, ``val_accuracy``, ``history``,
+    ``seconds`` (fine-tuning wall time), the LP and pretraining times and ``directory``.
+    """
+    member = members.parse(name)
+    if member.method not in ("lpft", "ivon"):
+        raise ValueError(f"{name!r} is not trained by fine-tuning; see duolib.baselines.soups")
+    settings = profiles.get(profile)
+    dataset = dataset or settings.dataset
+    recipe = settings.recipe_for(dataset)
+    seed = settings.seed + member.replica
+    if member.method == "ivon":
+        if settings.baselines is None:
+            raise ValueError(f"profile {settings.name!r} has no IVON settings")
+        b = settings.baselines
+        hypers = [
+            {"lr": b.ivon_lr, "weight_decay": b.ivon_weight_decay, "hess_init": b.ivon_hess_init}
+        ]
+    else:
+        count = recipe.trials if count is None else count
+        if count < 1:
+            raise ValueError(f"count must be >= 1, got {count}")
+        hypers = search_space(replace(recipe, trials=count), seed)
+    train_set = data.load(dataset, "train", settings)
+    val_set = data.load(dataset, "val", settings)
+    lp_key = cache.key(
+        "linear-probe",
+        member.architecture,
+        asdict(zoo.get(member.architecture)),
+        settings.name,
+        settings.pretrain_dataset,
+        dataset,
+        len(train_set),
+        len(val_set),
+        seed,
+        replace(recipe, trials=0, lr_range=(0, 0), wd_range=(0, 0)),  # what LP depends on
+        TRAIN_VERSION,
+        data.glyphs.GENERATOR_VERSION,
+    )
+    probed: dict = {}  # the linear-probed model, built only if some trial must be trained
+
+    def linear_probed(run: Runtime):
+        if not probed:
+            model, lp_meta = _linear_probed(
+                member.architecture, settings, dataset, seed, lp_key, train_set, val_set, run
+            )
+            state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            probed.update(model=model, meta=lp_meta, state=state)
+        probed["model"].load_state_dict(probed["state"])
+        return probed["model"], probed["meta"]
+
+    results = []
+    for index, hyper in enumerate(hypers):
+        trial_seed = seed + index
+        key = cache.key(
+            "trial",
+            lp_key,
+            member.method,
+            hyper,
+            recipe.ft_epochs,
+            recipe.warmup_fraction,
+            recipe.randaugment,
+            recipe.batch_size,
+            trial_seed,
+        )
+        checkpoint = cache.root() / "checkpoints" / f"{key}.pt"
+
+        def train(run: Runtime, index=index, hyper=hyper, trial_seed=trial_seed, ckpt=checkpoint):
+            model, lp_meta = linear_probed(run)
+            start = time.perf_counter()
+            state, val_acc, history = run_epochs(
+                model,
+                train_set,
+                val_set,
+                epochs=recipe.ft_epochs,
+                lr=hyper["lr"],
+                weight_decay=hyper["weight_decay"],
+                batch_size=recipe.batch_size,
+                warmup_fraction=recipe.warmup_fraction,
+                augment=randaugment(recipe.randaugment),
+                checkpoint=ckpt,
+                seed=trial_seed,
+                rt=run,
+                desc=f"fine-tune {name} trial {index + 1}/{len(hypers)}",
+                ivon={"hess_init": hyper["hess_init"]} if member.method == "ivon" else None,
+            )
+            files = {"model.pt": state}
+            if "ivon_state" in state:
+                files["ivon.pt"] = state.pop("ivon_state")
+            meta = {
+                "model": name,
+                "dataset": dataset,
+                "profile": settings.name,
+                "method": member.method,
+                "trial": index,
+                **hyper,
+                "val_accuracy": val_acc,
+                "history": history,
+                "seconds": time.perf_counter() - start,
+                "recipe": asdict(recipe),
+                **lp_meta,
+            }
+            return files, meta
+
+        directory = cache.root() / "models" / key
+        meta = _train_once(directory, train, rt, f"fine-tuning trial {index} of {name}")
+        checkpoint.unlink(missing_ok=True)
+        results.append({**meta, "directory": str(directory)})
+    return results
+
+
+def load_trial(trial: dict, num_classes: int):
+    """The fine-tuned model of one ``finetune_trials`` entry, in eval mode on the CPU."""
+    model = zoo.build(members.parse(trial["model"]).architecture, num_classes)
+    model.load_state_dict(torch.load(Path(trial["directory"]) / "model.pt", map_location="cpu"))
+    return model.eval()
+
+
+def finetuned(
+    name: str,
+    profile: str | Profile | None = None,
+    rt: Runtime | None = None,
+    dataset: str | None = None,
+):
+    """``name`` fine-tuned with LP-FT on ``dataset`` (default: the profile's); cached.
+
+    The best of the recipe's trials by validation accuracy. Returns (model in eval mode,
+    metadata): the recipe, every trial's settings and validation accuracy, the LP accuracy,
+    and wall times of pretraining, LP and FT (the sum over trials).
+    """
+    settings = profiles.get(profile)
+    dataset = dataset or settings.dataset
+    trials = finetune_trials(name, settings, dataset, rt=rt)
+    best = max(trials, key=lambda t: t["val_accuracy"])  # the first of equals
+    num_classes = len(data.load(dataset, "val", settings).classes)
+    meta = {
+        "model": name,
+        "dataset": dataset,
+        "profile": settings.name,
+        "recipe": best["recipe"],
+        "pretraining": best["pretraining"],
+        "pretrain_seconds": best["pretrain_seconds"],
+        "lp_val_accuracy": best["lp_val_accuracy"],
+        "lp_history": best["lp_history"],
+        "lp_seconds": best["lp_seconds"],
+        "trials": trials,
+        "best_trial": best["trial"],
+        "val_accuracy": best["val_accuracy"],
+        "ft_seconds": sum(t["seconds"] for t in trials),
+    }
+    return load_trial(best, num_classes), meta

@@ -1,0 +1,64 @@
+"""The cache: atomic writes, verification, and one build-once helper for every artefact."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from duolib import cache
+
+
+def test_build_once_builds_then_reuses(tmp_path):
+    calls = []
+
+    def write(tmp):
+        calls.append(1)
+        (tmp / "a.txt").write_text("hello")
+
+    entry = cache.build_once(tmp_path / "entry", write)
+    assert (entry / "a.txt").read_text() == "hello" and cache.verified(entry)
+    cache.build_once(tmp_path / "entry", write)
+    assert len(calls) == 1
+
+
+def test_a_changed_file_is_detected_and_rebuilt(tmp_path):
+    def write(tmp):
+        (tmp / "a.txt").write_text("hello")
+
+    entry = cache.build_once(tmp_path / "entry", write)
+    (entry / "a.txt").write_text("hellO")
+    assert not cache.verified(entry)
+    with pytest.warns(UserWarning, match="corrupted"):
+        cache.build_once(entry, write)
+    assert (entry / "a.txt").read_text() == "hello"
+
+
+def test_a_failing_write_leaves_nothing_behind(tmp_path):
+    def write(tmp):
+        (tmp / "half.txt").write_text("half")
+        raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        cache.build_once(tmp_path / "entry", write)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ensure_refuses_a_build_that_does_not_write_its_entry(tmp_path):
+    with pytest.raises(RuntimeError, match="could not be built"):
+        cache.ensure(tmp_path / "never", lambda: None, "thing")
+
+
+def test_cached_arrays_and_frames_round_trip(tmp_path):
+    arrays = {"x": np.arange(5.0), "labels-test": np.array([1, 2])}
+    got, meta = cache.cached_arrays(tmp_path / "a", lambda: (arrays, {"n": 5}), "arrays")
+    assert meta == {"n": 5}
+    assert set(got) == set(arrays) and np.array_equal(got["x"], arrays["x"])
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    assert cache.cached_frame(tmp_path / "f", lambda: frame, "frame").equals(frame)
+    assert cache.cached_frame(tmp_path / "f", lambda: pd.DataFrame(), "frame").equals(frame)
+
+
+def test_keys_are_stable_and_sensitive():
+    assert cache.key("a", {"x": 1, "y": 2}) == cache.key("a", {"y": 2, "x": 1})
+    assert cache.key("a", 1) != cache.key("a", 2)
