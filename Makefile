@@ -24,7 +24,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check $(LINTED)
 
 test: lint
-	DUOLIB_PROFILE=smoke $(PY) -m pytest --nbmake tests notebooks
+	DUOLIB_PROFILE=smoke $(PY) -m pytest --nbmake --nbmake-timeout=900 tests notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py

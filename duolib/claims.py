@@ -53,14 +53,19 @@ def paired_bootstrap(
     out = []
     for name, values in draws.items():
         values = values[np.isfinite(values)]
-        low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+        # A metric undefined on every resample (AUROC when all predictions are right) has none.
+        low, high = (
+            np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+            if values.size
+            else (np.nan,) * 2
+        )
         out.append(
             {
                 "metric": name,
                 "difference": observed_a[name] - observed_b[name],
                 "ci_low": float(low),
                 "ci_high": float(high),
-                "p_better": float(np.mean(_sign(name) * values > 0)),
+                "p_better": float(np.mean(_sign(name) * values > 0)) if values.size else np.nan,
             }
         )
     return pd.DataFrame(out)

@@ -236,7 +236,12 @@ def soup_ingredients(meta: dict) -> pd.DataFrame:
 
 
 def reference_rows(
-    base: str, split: str, dataset: str, profile: str | Profile | None = None, balance=(0.0, 1.0)
+    base: str,
+    split: str,
+    dataset: str,
+    profile: str | Profile | None = None,
+    *,
+    balance=(0.0, 1.0),
 ) -> tuple[list[dict], list[dict]]:
     """The rows a Bayesian baseline is compared with (the paper's Tables 3-4): ``base`` raw
     (``"<base> baseline"``) and temperature-scaled (``"<base> temp-scaled"``), and its Duos

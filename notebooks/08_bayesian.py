@@ -85,7 +85,7 @@ num_classes = bank.meta(dataset, ivon_base, split, settings)["num_classes"]
 
 # %%
 base_rows, ivon_duos = tables.reference_rows(
-    ivon_base, split, dataset, settings, b.bayes_duo_balance
+    ivon_base, split, dataset, settings, balance=b.bayes_duo_balance
 )
 table3_rows = base_rows + ivon_rows + ivon_duos
 tables.paper_table(table3_rows, num_classes)
@@ -150,7 +150,7 @@ glue_numbers(
 
 # %%
 base_rows4, laplace_duos = tables.reference_rows(
-    laplace_base, split, dataset, settings, b.bayes_duo_balance
+    laplace_base, split, dataset, settings, balance=b.bayes_duo_balance
 )
 table4_rows = base_rows4 + [laplace_row] + laplace_duos
 means4 = tables.method_means(table4_rows, ("accuracy", "nll", "ece", "auroc", "aurc", "sac_98"))

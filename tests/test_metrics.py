@@ -238,3 +238,33 @@ def test_evaluate_is_permutation_invariant(seed, num_classes, num_samples):
     b = dl.evaluate(logits[permutation], labels[permutation])
     for name in a:
         assert (np.isnan(a[name]) and np.isnan(b[name])) or a[name] == pytest.approx(b[name]), name
+
+
+def test_a_new_metric_is_one_function_and_one_registry_row(monkeypatch):
+    """Registering a metric is all it takes: summarise, paper units, tables, plots and the
+    bootstrap direction all read the registry."""
+    from duolib import claims, plots, tables
+
+    def error_rate(scored):
+        return float(1 - scored.correct.mean())
+
+    row = metrics.Metric("error", "error rate ↓", "Err ↓", False, "percent", 0.0, error_rate)
+    monkeypatch.setitem(metrics.METRICS, "error", row)
+    labels = np.array([0, 1, 2, 2])
+    logits = np.eye(3)[[0, 1, 2, 0]] * 3.0  # 3 of 4 right
+    result = dl.evaluate(logits, labels)
+    assert result["error"] == pytest.approx(0.25)
+    assert dl.to_paper_scale(result, 3)["error"] == pytest.approx(25.0)
+    assert plots.metric_label("error") == "error rate ↓"
+    assert metrics.improves(0.1, 0.2, "error")  # lower is better
+    table = tables.paper_table(
+        [{"method": "m", "gflops": 1, "train_seconds": 0, **result}],
+        3,
+        metrics=("accuracy", "error"),
+    )
+    assert table.loc["m", "Err ↓"] == "25.00"
+    stats = metrics.sample_statistics(logits, labels)
+    better = metrics.sample_statistics(np.eye(3)[labels] * 3.0, labels)
+    boot = claims.paired_bootstrap(better, stats, samples=20).set_index("metric")
+    assert boot.loc["error", "difference"] == pytest.approx(-0.25)
+    assert boot.loc["error", "p_better"] >= boot.loc["accuracy", "p_better"] - 1e-12

@@ -181,7 +181,17 @@ def pretrained(
 # ---------------------------------------------------------------------------------------------
 
 
-def _linear_probed(architecture, settings: Profile, dataset, seed, key, train_set, val_set, rt):
+def _linear_probed(
+    architecture: str,
+    *,
+    settings: Profile,
+    dataset: str,
+    seed: int,
+    key: str,
+    train_set,
+    val_set,
+    rt: Runtime,
+):
     """The pretrained model with the linear-probed head (the head is cached under ``key``)."""
     recipe = settings.recipe_for(dataset)
     model, pre_meta = pretrained(architecture, settings, rt, seed=seed)
@@ -274,7 +284,14 @@ def finetune_trials(
     def linear_probed(run: Runtime):
         if not probed:
             model, lp_meta = _linear_probed(
-                member.architecture, settings, dataset, seed, lp_key, train_set, val_set, run
+                member.architecture,
+                settings=settings,
+                dataset=dataset,
+                seed=seed,
+                key=lp_key,
+                train_set=train_set,
+                val_set=val_set,
+                rt=run,
             )
             state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             probed.update(model=model, meta=lp_meta, state=state)
