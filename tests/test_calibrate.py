@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from conftest import reference_nll
 from scipy.optimize import minimize_scalar
-from scipy.special import logsumexp
 
 import duolib as dl
-
-
-def reference_nll(weights, members, labels):
-    """NLL of sum_j w_j X_j written independently in float64 with SciPy's logsumexp."""
-    combined = sum(w * m.astype(np.float64) for w, m in zip(weights, members, strict=True))
-    return float(np.mean(logsumexp(combined, axis=1) - combined[np.arange(len(labels)), labels]))
 
 
 def test_temperature_matches_scipy(pair):

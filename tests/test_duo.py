@@ -5,31 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import make_pair
+from conftest import make_pair, reference_nll, scipy_duo
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.optimize import minimize
 from scipy.special import logsumexp
 
 import duolib as dl
-
-
-def reference_nll(weights, members, labels):
-    """NLL of sum_j w_j X_j written independently in float64 with SciPy's logsumexp."""
-    combined = sum(w * m.astype(np.float64) for w, m in zip(weights, members, strict=True))
-    return float(np.mean(logsumexp(combined, axis=1) - combined[np.arange(len(labels)), labels]))
-
-
-def scipy_duo(large, small, labels):
-    result = minimize(
-        reference_nll,
-        x0=[1.0, 1.0],
-        args=([large, small], labels),
-        method="L-BFGS-B",
-        bounds=[(0, None), (0, None)],
-        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 1000},
-    )
-    return result.x, result.fun
 
 
 def test_duo_matches_scipy(pair):
