@@ -95,7 +95,9 @@ def lazy_imports() -> list[str]:
                         continue
                     for name in names:
                         if name.split(".")[0] not in OPTIONAL:
-                            found.append(f"{path.relative_to(PACKAGE.parent)}:{inner.lineno} {name}")
+                            found.append(
+                                f"{path.relative_to(PACKAGE.parent)}:{inner.lineno} {name}"
+                            )
     return found
 
 
