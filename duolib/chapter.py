@@ -7,6 +7,7 @@ helpers do it in one line per group of values. They need ``myst-nb`` (the ``book
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 
 def _glue():
@@ -19,7 +20,13 @@ def glue_numbers(prefix: str, values: dict) -> None:
     """Glue each ``values[key]`` as ``f"{prefix}_{key}"`` (``prefix=""``: the key alone)."""
     glue = _glue()
     for key, value in values.items():
-        glue(f"{prefix}_{key}" if prefix else key, value, display=False)
+        glue(f"{prefix}_{key}" if prefix else key, plain(value), display=False)
+
+
+def plain(value):
+    """A numpy scalar as the Python number it holds: the book formats a glued value from its
+    text, and ``np.float64(0.5)`` (numpy >= 2's repr) is not a number to ``{glue:text}``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def glue_figure(name: str, figure) -> None:
