@@ -22,6 +22,7 @@ book: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINTED)
 	$(VENV)/bin/ruff format --check $(LINTED)
+	$(VENV)/bin/lint-imports
 
 test: lint
 	DUOLIB_PROFILE=smoke $(PY) -m pytest --nbmake --nbmake-timeout=900 tests notebooks
