@@ -13,7 +13,7 @@ Modules, in the order data flows: ``profiles`` and ``cache``; ``data``, ``zoo`` 
 ``calibrate``, ``duo``, ``uncertainty``, ``metrics`` (with its metric registry); ``baselines``
 (soups, ensembles, IVON, Laplace); ``experiments`` (the results table), ``claims`` (bootstrap
 and the claim table), ``tables`` (the paper's tables), ``plots``, ``throughput``; ``chapter``
-(what the notebooks glue).
+(what the notebooks glue); ``reference`` (the released code's definitions, for comparison).
 """
 
 from . import (
@@ -28,6 +28,7 @@ from . import (
     metrics,
     plots,
     profiles,
+    reference,
     tables,
     throughput,
     train,
@@ -56,6 +57,7 @@ __all__ = [
     "plots",
     "predict",
     "profiles",
+    "reference",
     "tables",
     "throughput",
     "to_paper_scale",

@@ -54,8 +54,15 @@ class Soup:
     val_accuracy: float
 
 
-def greedy_soup(states: Sequence[dict], val_accuracy: Callable[[dict], float]) -> Soup:
-    """Wortsman et al.'s greedy soup; ``val_accuracy(state)`` scores a state dict on val."""
+def greedy_soup(
+    states: Sequence[dict], val_accuracy: Callable[[dict], float], strict: bool = False
+) -> Soup:
+    """Wortsman et al.'s greedy soup; ``val_accuracy(state)`` scores a state dict on val.
+
+    An ingredient is kept when the soup's validation accuracy does not drop (``>=``, the
+    default) or, with ``strict=True``, only when it rises (``>``: the rule of the paper's
+    released code and of mlfoundations/model-soups).
+    """
     if not states:
         raise ValueError("a soup needs at least one ingredient")
     scores = [val_accuracy(state) for state in states]
@@ -65,7 +72,7 @@ def greedy_soup(states: Sequence[dict], val_accuracy: Callable[[dict], float]) -
     for index in order[1:]:
         candidate = chosen + [int(index)]
         accuracy = val_accuracy(average_state_dicts([states[i] for i in candidate]))
-        if accuracy >= best:
+        if accuracy > best or (accuracy == best and not strict):
             chosen, best = candidate, accuracy
     return Soup(average_state_dicts([states[i] for i in chosen]), tuple(chosen), best)
 

@@ -1,0 +1,129 @@
+"""The paper's released code's definitions, where they differ from duolib's, as options.
+
+The released code (github.com/timgzhou/asymmetric-duos, commit d0f2efa) computes several
+quantities differently from the paper's text or from duolib's deliberate choices (see the book's
+method page). Each function here re-implements one released formula from its description, so the
+fidelity appendix can measure the effect of every difference on the same logits. None of them is
+duolib's default; duolib's own definitions live in ``duolib.metrics`` and ``duolib.duo``.
+
+* ``risks``/``aurc``/``eaurc``: risk of the k most certain samples after numpy's default
+  (unstable) argsort, so tied uncertainties are ordered arbitrarily (duolib averages over ties).
+* ``sac``: the largest k whose risk is <= 1 - t, with t taken from ``np.arange(0.90, 0.991,
+  0.01)``: t = 0.98 is 0.9800000000000001 there, so a risk of exactly 0.02 fails (float bug).
+* ``brier``: scikit-learn's ``brier_score_loss`` on the flattened one-hot matrix, i.e. duolib's
+  per-sample Brier divided by the number of classes.
+* ``nll``: scikit-learn's ``log_loss`` on probabilities (clipped away from 0).
+* ``ece``: 15 bins on the *maximum* probability, whatever the reported prediction (for the
+  UQ-only Duo duolib bins ``p_duo[f_large's class]``).
+* ``unweighted_logits``: the "logit average" ablation averages *temperature-scaled* logits
+  (the paper's text: raw logits, T = 0.5).
+* ``duo_uncertainty``: the Duo rows read the softmax response at f_large's argmax, not at the
+  Duo's own prediction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.metrics import brier_score_loss, log_loss
+
+from ._checks import as_tensor, check_labels, check_pair, check_scores
+from .duo import Duo
+
+# The SAC targets of the released code, in floating point as np.arange makes them.
+SAC_LEVELS = np.arange(0.90, 0.991, 0.01)
+
+
+def _correct_and_uncertainty(correct, uncertainty) -> tuple[np.ndarray, np.ndarray]:
+    correct_arr = np.asarray(correct)
+    unc = np.asarray(uncertainty, dtype=np.float64)
+    if correct_arr.ndim != 1 or correct_arr.size == 0 or unc.shape != correct_arr.shape:
+        raise ValueError("correct and uncertainty must be non-empty 1-D arrays of one length")
+    if not np.isin(correct_arr, (0, 1)).all():
+        raise ValueError("correct must hold booleans (or 0/1)")
+    return correct_arr.astype(np.float64), unc
+
+
+def risks(correct, uncertainty) -> np.ndarray:
+    """Error rate of the k most certain samples, k = 1..N, in numpy's default sort order."""
+    correct_arr, unc = _correct_and_uncertainty(correct, uncertainty)
+    order = np.argsort(unc)  # numpy's default quicksort: ties in no guaranteed order
+    return np.cumsum(1 - correct_arr[order]) / np.arange(1, correct_arr.size + 1)
+
+
+def aurc(correct, uncertainty) -> float:
+    """The mean of ``risks``: AURC as the released code computes it."""
+    return float(risks(correct, uncertainty).mean())
+
+
+def eaurc(correct, uncertainty) -> float:
+    """``aurc`` minus the same mean over the correct-first order of the same predictions."""
+    correct_arr, _ = _correct_and_uncertainty(correct, uncertainty)
+    ideal = np.sort(correct_arr)[::-1]
+    optimal = np.cumsum(1 - ideal) / np.arange(1, ideal.size + 1)
+    return aurc(correct, uncertainty) - float(optimal.mean())
+
+
+def sac(correct, uncertainty, accuracy: float = 0.98) -> float:
+    """SAC as released: (last k with risk_k <= 1 - t) / N, t from ``SAC_LEVELS``.
+
+    ``accuracy`` picks the released target nearest to it (0.98 -> 0.9800000000000001).
+    """
+    level = float(SAC_LEVELS[np.argmin(np.abs(SAC_LEVELS - accuracy))])
+    curve = risks(correct, uncertainty)
+    valid = np.flatnonzero(curve <= 1 - level)
+    return float((valid.max() + 1) / curve.size) if valid.size else 0.0
+
+
+def _probabilities(probs, labels) -> tuple[np.ndarray, np.ndarray]:
+    probs_t = check_scores(probs, "probs")
+    labels_t = check_labels(labels, probs_t.shape[0], probs_t.shape[1])
+    return probs_t.to(torch.float64).cpu().numpy(), labels_t.numpy()
+
+
+def brier(probs, labels) -> float:
+    """scikit-learn's Brier score on the flattened one-hot matrix (mean over N x K entries)."""
+    p, y = _probabilities(probs, labels)
+    onehot = np.eye(p.shape[1])[y]
+    return float(brier_score_loss(onehot.reshape(-1), p.reshape(-1)))
+
+
+def nll(probs, labels) -> float:
+    """scikit-learn's ``log_loss`` of probability rows (clipped away from 0 and 1)."""
+    p, y = _probabilities(probs, labels)
+    return float(log_loss(y, p, labels=list(range(p.shape[1]))))
+
+
+def ece(probs, labels, num_bins: int = 15) -> float:
+    """ECE on the maximum probability and its argmax, equal-width bins (lower, upper]."""
+    p, y = _probabilities(probs, labels)
+    confidence, prediction = p.max(axis=1), p.argmax(axis=1)
+    correct = (prediction == y).astype(np.float64)
+    edges = np.linspace(0, 1, num_bins + 1)
+    total = 0.0
+    for lower, upper in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (confidence > lower) & (confidence <= upper)
+        if in_bin.any():
+            gap = abs(confidence[in_bin].mean() - correct[in_bin].mean())
+            total += in_bin.mean() * gap
+    return float(total)
+
+
+def unweighted_logits(large_logits, small_logits, large_temperature, small_temperature):
+    """The released "logit average": the mean of the two temperature-scaled logit matrices."""
+    for name, value in (("large", large_temperature), ("small", small_temperature)):
+        if not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name}_temperature must be finite and > 0, got {value}")
+    large_t, small_t = check_pair(large_logits, small_logits)
+    dtype = torch.promote_types(large_t.dtype, torch.float32)
+    return (large_t.to(dtype) / large_temperature + small_t.to(dtype) / small_temperature) / 2
+
+
+def duo_uncertainty(large_logits, small_logits, duo: Duo) -> np.ndarray:
+    """The released Duo rows' softmax response: ``1 - p_duo[argmax f_large]``."""
+    if not isinstance(duo, Duo):
+        raise ValueError(f"duo must be a Duo (from fit_duo), got {type(duo).__name__}")
+    large_t = as_tensor(large_logits, "large logits")
+    combined = duo.combine(large_logits, small_logits).to(torch.float64)
+    at = large_t.argmax(dim=1)
+    return (1 - torch.softmax(combined, dim=1).gather(1, at[:, None])[:, 0]).cpu().numpy()
