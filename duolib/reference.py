@@ -19,12 +19,16 @@ duolib's default; duolib's own definitions live in ``duolib.metrics`` and ``duol
   (the paper's text: raw logits, T = 0.5).
 * ``duo_uncertainty``: the Duo rows read the softmax response at f_large's argmax, not at the
   Duo's own prediction.
+* ``fit_duo``: temperatures (T_large, T_small) of ``(z_large / T_large + z_small / T_small) / 2``
+  chosen on a grid (0.05 to 5 in steps of 0.2), then refined by L-BFGS (lr 0.01, 50
+  iterations); duolib solves the same convex problem exactly, with weights allowed to reach 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from sklearn.metrics import brier_score_loss, log_loss
 
 from ._checks import as_tensor, check_labels, check_pair, check_scores
@@ -127,3 +131,43 @@ def duo_uncertainty(large_logits, small_logits, duo: Duo) -> np.ndarray:
     combined = duo.combine(large_logits, small_logits).to(torch.float64)
     at = large_t.argmax(dim=1)
     return (1 - torch.softmax(combined, dim=1).gather(1, at[:, None])[:, 0]).cpu().numpy()
+
+
+# The released joint grid of Duo temperatures (float32, as torch.arange makes it).
+DUO_GRID = torch.arange(0.05, 5.05, 0.2)
+
+
+def fit_duo(large_logits, small_logits, labels) -> Duo:
+    """The released joint temperature fit, as a ``Duo``: ``w = 1 / (2 T)`` for each member.
+
+    Grid search over ``DUO_GRID`` x ``DUO_GRID`` (the first of equal NLLs wins), then L-BFGS on
+    both temperatures from the grid's best (lr 0.01, at most 50 iterations), in float32.
+    """
+    large_t, small_t = check_pair(large_logits, small_logits)
+    labels_t = check_labels(labels, large_t.shape[0], large_t.shape[1])
+    large_t, small_t = large_t.to(torch.float32), small_t.to(torch.float32)
+
+    def nll(t_large, t_small):
+        return F.cross_entropy((large_t / t_large + small_t / t_small) / 2, labels_t)
+
+    best, best_pair = float("inf"), (1.0, 1.0)
+    with torch.no_grad():
+        for t_large in DUO_GRID:
+            for t_small in DUO_GRID:
+                value = nll(t_large, t_small).item()
+                if value < best:
+                    best, best_pair = value, (t_large.item(), t_small.item())
+    temperatures = torch.tensor(best_pair, requires_grad=True)
+    optimizer = torch.optim.LBFGS([temperatures], lr=0.01, max_iter=50)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = nll(temperatures[0], temperatures[1])
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    t_large, t_small = (float(t) for t in temperatures.detach())
+    with torch.no_grad():
+        final = nll(t_large, t_small).item()
+    return Duo(w_large=1 / (2 * t_large), w_small=1 / (2 * t_small), val_nll=final)

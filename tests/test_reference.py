@@ -106,3 +106,23 @@ def test_greedy_soup_strict_rule_rejects_a_tie():
 
     assert soups.greedy_soup([first, tie], score).ingredients == (0, 1)
     assert soups.greedy_soup([first, tie], score, strict=True).ingredients == (0,)
+
+
+def test_released_fit_keeps_a_useless_sidekick_and_never_beats_the_exact_fit(pair):
+    labels, large, small = pair
+    exact, released = dl.fit_duo(large, small, labels), reference.fit_duo(large, small, labels)
+    assert released.val_nll >= exact.val_nll - 1e-6  # the exact optimum of the same problem
+    # L-BFGS with lr 0.01 and 50 iterations stops short here (0.6405 vs 0.6367), but near.
+    assert released.val_nll - exact.val_nll < 0.01
+    # A constant sidekick: every T_small gives the same NLL, so the grid's first value stays:
+    # T_small = 0.05 -> w_small = 1 / (2 * 0.05) = 10, where the exact fit gives exactly 0.
+    constant = np.zeros_like(small)
+    useless = reference.fit_duo(large, constant, labels)
+    assert useless.w_small == pytest.approx(10.0, rel=1e-6)
+    assert dl.fit_duo(large, constant, labels).w_small == 0.0
+    # ... which changes no prediction: constant logits shift every class alike.
+    np.testing.assert_allclose(
+        torch.softmax(useless.combine(large, constant), 1).numpy(),
+        torch.softmax(useless.w_large * torch.from_numpy(large), 1).numpy(),
+        atol=1e-6,
+    )
