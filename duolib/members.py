@@ -8,7 +8,7 @@ A bank entry is named ``architecture[@replica][:method]``:
   differ as deep-ensemble members do; on the ``paper`` profile the published weights are shared
   and only fine-tuning differs (the paper's ensembles use distinct published checkpoints);
 * ``resnet_small:greedy_soup`` / ``:uniform_soup`` -- model soups of the profile's fine-tuning
-  trials (``duolib.baselines``);
+  trials (``duolib.baselines.soups``);
 * ``resnet_small:ivon`` -- fine-tuned with the IVON optimizer, predicting with the posterior mean.
 
 Every name shares its architecture's zoo entry (FLOPs, parameters): ``zoo.get`` accepts them.
