@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from . import bank, cache, data, profiles, zoo
 from .duo import MODES
-from .experiments import duo_pairs, fitted_duo, fitted_temperature, sample_statistics
+from .experiments import duo_pairs, duo_statistics, fitted_temperature, sample_statistics
 from .metrics import METRICS, summarise
 from .profiles import Profile
 
@@ -92,21 +92,20 @@ def duo_gains(
     dataset = dataset or settings.dataset
     pairs = duo_pairs(settings)
     models = sorted({m for pair in pairs for m in pair})
-    entries = [bank.entry_dir(dataset, m, s, settings).name for m in models for s in ("val",)]
-    entries += [
+    entries = [
         bank.entry_dir(dataset, m, s, settings).name
         for m in models
-        for s in data.evaluation_splits(dataset)
+        for s in bank.bank_splits(dataset)
     ]
     key = cache.key("duo_gains", CLAIMS_VERSION, sorted(entries), uncertainty, samples, seed)
 
     def compute() -> pd.DataFrame:
-        tables = []
-        for large, small in tqdm(pairs, desc="bootstrap", leave=False):
-            duo = fitted_duo(large, small, dataset, settings)
-            temperature = fitted_temperature(large, dataset, settings)
-            for split in data.evaluation_splits(dataset):
-                base = sample_statistics(
+        singles = {}  # f_large alone, per (model, split): shared by all its Duos
+
+        def single(large, split):
+            if (large, split) not in singles:
+                temperature = fitted_temperature(large, dataset, settings)
+                singles[large, split] = sample_statistics(
                     settings,
                     dataset,
                     split,
@@ -114,27 +113,24 @@ def duo_gains(
                     temperature=temperature,
                     uncertainty=uncertainty,
                 )
-                for mode in MODES:
-                    stats = sample_statistics(
-                        settings,
-                        dataset,
-                        split,
-                        large,
-                        small,
-                        mode=mode,
-                        duo=duo,
-                        uncertainty=uncertainty,
-                    )
-                    table = paired_bootstrap(stats, base, samples=samples, seed=seed)
-                    tables.append(
-                        table.assign(
-                            split=split,
-                            f_large=large,
-                            f_small=small,
-                            flops_balance=zoo.flops_balance(large, small),
-                            mode=mode,
-                        )
-                    )
+            return singles[large, split]
+
+        tables = []
+        total = len(pairs) * len(data.evaluation_splits(dataset)) * len(MODES)
+        systems = duo_statistics(settings, dataset, uncertainty)
+        for large, small, _, split, mode, stats in tqdm(
+            systems, total=total, desc="bootstrap", leave=False
+        ):
+            table = paired_bootstrap(stats, single(large, split), samples=samples, seed=seed)
+            tables.append(
+                table.assign(
+                    split=split,
+                    f_large=large,
+                    f_small=small,
+                    flops_balance=zoo.flops_balance(large, small),
+                    mode=mode,
+                )
+            )
         gains = pd.concat(tables, ignore_index=True)
         first = ["split", "f_large", "f_small", "flops_balance", "mode"]
         return gains[first + [c for c in gains if c not in first]]

@@ -78,6 +78,30 @@ def sample_statistics(
     return metrics.sample_statistics(scores, labels, prediction, unc, uncertainty_kind=uncertainty)
 
 
+def duo_statistics(settings: Profile, dataset: str, uncertainty: str = "softmax"):
+    """Every Duo of the profile in every mode on every evaluation split.
+
+    Yields ``(large, small, duo, split, mode, stats)`` in the order of ``duo_pairs``, splits and
+    ``MODES``; the weights are fitted on validation once per Duo, ``stats`` are the per-sample
+    statistics of ``sample_statistics``.
+    """
+    for large, small in duo_pairs(settings):
+        duo = fitted_duo(large, small, dataset, settings)
+        for split in data.evaluation_splits(dataset):
+            for mode in MODES:
+                stats = sample_statistics(
+                    settings,
+                    dataset,
+                    split,
+                    large,
+                    small,
+                    mode=mode,
+                    duo=duo,
+                    uncertainty=uncertainty,
+                )
+                yield large, small, duo, split, mode, stats
+
+
 def results(
     profile: str | Profile | None = None, dataset: str | None = None, uncertainty: str = "softmax"
 ) -> pd.DataFrame:
@@ -106,35 +130,22 @@ def results(
                     **metrics.summarise(stats),
                 }
             )
-    for large, small in duo_pairs(settings):
-        duo = fitted_duo(large, small, dataset, settings)
-        for split in splits:
-            for mode in MODES:
-                stats = sample_statistics(
-                    settings,
-                    dataset,
-                    split,
-                    large,
-                    small,
-                    mode=mode,
-                    duo=duo,
-                    uncertainty=uncertainty,
-                )
-                weights = UNWEIGHTED if mode == "unweighted" else duo
-                rows.append(
-                    {
-                        "dataset": dataset,
-                        "split": split,
-                        "f_large": large,
-                        "f_small": small,
-                        "mode": mode,
-                        "flops_balance": zoo.flops_balance(large, small),
-                        "w_large": weights.w_large,
-                        "w_small": weights.w_small,
-                        "gflops": zoo.get(large).gflops + zoo.get(small).gflops,
-                        **metrics.summarise(stats),
-                    }
-                )
+    for large, small, duo, split, mode, stats in duo_statistics(settings, dataset, uncertainty):
+        weights = UNWEIGHTED if mode == "unweighted" else duo
+        rows.append(
+            {
+                "dataset": dataset,
+                "split": split,
+                "f_large": large,
+                "f_small": small,
+                "mode": mode,
+                "flops_balance": zoo.flops_balance(large, small),
+                "w_large": weights.w_large,
+                "w_small": weights.w_small,
+                "gflops": zoo.get(large).gflops + zoo.get(small).gflops,
+                **metrics.summarise(stats),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -59,7 +59,8 @@ _PROB_TOL = 1e-3
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_selective(correct, uncertainty) -> tuple[np.ndarray, np.ndarray]:
+def check_selective(correct, uncertainty) -> tuple[np.ndarray, np.ndarray]:
+    """Correctness (bool) and uncertainty (float64): non-empty 1-D arrays of one length."""
     correct_arr = _check_correct(correct)
     unc = check_vector(uncertainty, correct_arr.size, "uncertainty")
     return correct_arr, unc
@@ -84,7 +85,7 @@ class RiskCoverage:
 
 def risk_coverage(correct, uncertainty) -> RiskCoverage:
     """The risk–coverage curve of a selective classifier that abstains on high uncertainty."""
-    correct_arr, unc = _check_selective(correct, uncertainty)
+    correct_arr, unc = check_selective(correct, uncertainty)
     order = np.argsort(unc, kind="stable")
     sorted_unc = unc[order]
     cumulative_errors = np.cumsum(~correct_arr[order])
@@ -148,7 +149,7 @@ def oracle_aurc(correct) -> float:
 
 def eaurc(correct, uncertainty) -> float:
     """Excess AURC over the oracle ordering of the same predictions (>= 0)."""
-    correct_arr, unc = _check_selective(correct, uncertainty)
+    correct_arr, unc = check_selective(correct, uncertainty)
     return aurc(correct_arr, unc) - oracle_aurc(correct_arr)
 
 
@@ -179,7 +180,7 @@ def sac(correct, uncertainty, accuracy: float = 0.98) -> float:
 
 def correctness_auroc(correct, uncertainty) -> float:
     """AUROC of ``-uncertainty`` as a score separating correct from wrong predictions."""
-    correct_arr, unc = _check_selective(correct, uncertainty)
+    correct_arr, unc = check_selective(correct, uncertainty)
     num_pos = int(correct_arr.sum())
     num_neg = correct_arr.size - num_pos
     if num_pos == 0 or num_neg == 0:

@@ -31,28 +31,20 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import brier_score_loss, log_loss
 
+from . import metrics
 from ._checks import as_tensor, check_labels, check_pair, check_scores
 from .duo import Duo
+from .metrics import check_selective
 
 # The SAC targets of the released code, in floating point as np.arange makes them.
 SAC_LEVELS = np.arange(0.90, 0.991, 0.01)
 
 
-def _correct_and_uncertainty(correct, uncertainty) -> tuple[np.ndarray, np.ndarray]:
-    correct_arr = np.asarray(correct)
-    unc = np.asarray(uncertainty, dtype=np.float64)
-    if correct_arr.ndim != 1 or correct_arr.size == 0 or unc.shape != correct_arr.shape:
-        raise ValueError("correct and uncertainty must be non-empty 1-D arrays of one length")
-    if not np.isin(correct_arr, (0, 1)).all():
-        raise ValueError("correct must hold booleans (or 0/1)")
-    return correct_arr.astype(np.float64), unc
-
-
 def risks(correct, uncertainty) -> np.ndarray:
     """Error rate of the k most certain samples, k = 1..N, in numpy's default sort order."""
-    correct_arr, unc = _correct_and_uncertainty(correct, uncertainty)
+    correct_arr, unc = check_selective(correct, uncertainty)
     order = np.argsort(unc)  # numpy's default quicksort: ties in no guaranteed order
-    return np.cumsum(1 - correct_arr[order]) / np.arange(1, correct_arr.size + 1)
+    return np.cumsum(~correct_arr[order]) / np.arange(1, correct_arr.size + 1)
 
 
 def aurc(correct, uncertainty) -> float:
@@ -62,9 +54,9 @@ def aurc(correct, uncertainty) -> float:
 
 def eaurc(correct, uncertainty) -> float:
     """``aurc`` minus the same mean over the correct-first order of the same predictions."""
-    correct_arr, _ = _correct_and_uncertainty(correct, uncertainty)
-    ideal = np.sort(correct_arr)[::-1]
-    optimal = np.cumsum(1 - ideal) / np.arange(1, ideal.size + 1)
+    correct_arr, _ = check_selective(correct, uncertainty)
+    ideal = np.sort(correct_arr)[::-1]  # every correct prediction first
+    optimal = np.cumsum(~ideal) / np.arange(1, ideal.size + 1)
     return aurc(correct, uncertainty) - float(optimal.mean())
 
 
@@ -99,18 +91,10 @@ def nll(probs, labels) -> float:
 
 
 def ece(probs, labels, num_bins: int = 15) -> float:
-    """ECE on the maximum probability and its argmax, equal-width bins (lower, upper]."""
+    """ECE on the maximum probability and its argmax (``metrics.ece``'s bins), whatever class
+    the system reports."""
     p, y = _probabilities(probs, labels)
-    confidence, prediction = p.max(axis=1), p.argmax(axis=1)
-    correct = (prediction == y).astype(np.float64)
-    edges = np.linspace(0, 1, num_bins + 1)
-    total = 0.0
-    for lower, upper in zip(edges[:-1], edges[1:], strict=True):
-        in_bin = (confidence > lower) & (confidence <= upper)
-        if in_bin.any():
-            gap = abs(confidence[in_bin].mean() - correct[in_bin].mean())
-            total += in_bin.mean() * gap
-    return float(total)
+    return metrics.ece(p.argmax(axis=1) == y, p.max(axis=1), num_bins)
 
 
 def unweighted_logits(large_logits, small_logits, large_temperature, small_temperature):
