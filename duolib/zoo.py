@@ -139,6 +139,24 @@ class ZooEntry:
     role: str  # "large", "sidekick", or "not in the paper's zoo" (catalog only)
 
 
+@dataclass(frozen=True)
+class Preprocessing:
+    """How a model's images are prepared at evaluation: resize the short side to
+    ``resize_size`` (``interpolation``), centre-crop ``crop_size``, scale to [0, 1], then
+    normalise with ``mean``/``std``. The data pipeline does the resize and crop (uint8 images);
+    the training runtime normalises on the device."""
+
+    resize_size: int
+    crop_size: int
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    interpolation: str = "bilinear"  # "bilinear" or "bicubic"
+
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
 @cache
 def _torchvision_entry(name: str) -> ZooEntry:
     weights = get_model_weights(name).DEFAULT
