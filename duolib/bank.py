@@ -31,8 +31,9 @@ from .calibrate import fit_temperature
 from .profiles import Profile
 
 BANK_VERSION = 2
-# Datasets evaluated with the published ImageNet heads, without fine-tuning (the paper's setup).
-IMAGENET_EVAL = ("imagenet", "imagenet-v2")
+# Datasets evaluated with the published ImageNet heads, without fine-tuning (the paper's setup;
+# ImageNet-V2 is ImageNet's OOD split).
+PUBLISHED_HEADS = ("imagenet",)
 # How a member of each training method is obtained: builder(name, settings, dataset, rt) ->
 # (model in eval mode, training metadata with the *_seconds of what it cost).
 BUILDERS: dict[str, Callable] = {}
@@ -93,15 +94,16 @@ def _build(dataset: str, model_name: str, settings: Profile):
     """Fine-tune (or load) the model, then write the entries of every split of the dataset."""
     rt = train.runtime()
     member = members.parse(model_name)
-    if dataset in IMAGENET_EVAL:
+    if dataset in PUBLISHED_HEADS:
         if member.name != member.architecture:
             raise ValueError(
                 f"{dataset} is evaluated with published ImageNet heads; {model_name!r} is not a "
                 "published checkpoint (replicas, soups and IVON need fine-tuning)"
             )
-        model = zoo.build(model_name, 1000, pretrained=True)
+        model = zoo.build(
+            model_name, 1000, pretrained=True, weights_dir=profiles.weights_dir(settings)
+        )
         train_meta = {"pretraining": zoo.get(model_name).weights}
-        val_dataset = "imagenet"
     else:
         if member.method not in BUILDERS:
             raise ValueError(
@@ -109,20 +111,25 @@ def _build(dataset: str, model_name: str, settings: Profile):
                 "`import duolib` registers them all"
             )
         model, train_meta = BUILDERS[member.method](model_name, settings, dataset, rt)
-        val_dataset = dataset
     entry = zoo.get(model_name)
+    # Each model sees its own resolution, crop and normalisation (torchvision/timm metadata).
+    preprocessing = zoo.preprocessing(model_name)
     batch_size = settings.recipe_for(dataset).eval_batch_size
     val_logits, val_labels = train.predict_logits(
-        model, data.load(val_dataset, "val", settings), batch_size, rt=rt, desc=f"{model_name} val"
+        model,
+        data.load(dataset, "val", settings, preprocessing=preprocessing),
+        batch_size,
+        rt=rt,
+        desc=f"{model_name} val",
     )
     temperature = fit_temperature(val_logits, val_labels)
     for split in bank_splits(dataset):
-        if split == "val" and dataset == val_dataset:
+        if split == "val":
             logits, labels = val_logits, val_labels
         else:
             logits, labels = train.predict_logits(
                 model,
-                data.load(dataset, split, settings),
+                data.load(dataset, split, settings, preprocessing=preprocessing),
                 batch_size,
                 rt=rt,
                 desc=f"{model_name} {split}",
@@ -166,7 +173,12 @@ def _ensure(dataset: str, model: str, split: str, settings: Profile) -> Path:
         )
     zoo.get(model)  # unknown model names fail here, before any work
     directory = entry_dir(dataset, model, split, settings)
-    return cache.ensure(directory, lambda: _build(dataset, model, settings), "bank entry")
+    # One lock per model and dataset: _build writes every split, so a second process asking
+    # for another split of the same model waits instead of fine-tuning it again.
+    lock = cache.lock_path(cache.root() / "bank" / settings.name / f"{dataset}-{model}")
+    return cache.ensure(
+        directory, lambda: _build(dataset, model, settings), f"bank entry {model}", lock=lock
+    )
 
 
 def logits(dataset: str, model: str, split: str, profile: str | Profile | None = None):
@@ -186,32 +198,35 @@ def train_seconds(dataset: str, model: str, profile: str | Profile | None = None
 
 
 def zoo_summary(profile: str | Profile | None = None, dataset: str | None = None) -> pd.DataFrame:
-    """One row per (model, evaluation split) of the profile's zoo: compute, cost and accuracy.
+    """One row per (dataset, model, split) of the profile's zoo: compute, cost and accuracy.
 
-    Builds missing entries (so this is what fills the bank). Columns: model, family, gflops,
-    params, split, accuracy, temperature, pretrain/lp/ft seconds and their total.
+    Every dataset of the profile unless ``dataset`` names one. Builds missing entries (so this
+    is what fills the bank). Columns: dataset, panel (``data.panel_name``), model, family, gflops, params, split, accuracy,
+    temperature, pretrain/lp/ft seconds and their total.
     """
     settings = profiles.get(profile)
-    dataset = dataset or settings.dataset
     rows = []
-    for model in settings.zoo:
-        for split in bank_splits(dataset):
-            info = meta(dataset, model, split, settings)
-            rows.append(
-                {
-                    "model": model,
-                    "family": info["family"],
-                    "gflops": info["gflops"],
-                    "params": info["params"],
-                    "split": split,
-                    "accuracy": info["accuracy"],
-                    "temperature": info["temperature"],
-                    "pretrain_seconds": info["pretrain_seconds"],
-                    "lp_seconds": info["lp_seconds"],
-                    "ft_seconds": info["ft_seconds"],
-                    "train_seconds": info["pretrain_seconds"]
-                    + info["lp_seconds"]
-                    + info["ft_seconds"],
-                }
-            )
+    for name in (dataset,) if dataset else settings.datasets:
+        for model in settings.zoo:
+            for split in bank_splits(name):
+                info = meta(name, model, split, settings)
+                rows.append(
+                    {
+                        "dataset": name,
+                        "panel": data.panel_name(name, split),
+                        "model": model,
+                        "family": info["family"],
+                        "gflops": info["gflops"],
+                        "params": info["params"],
+                        "split": split,
+                        "accuracy": info["accuracy"],
+                        "temperature": info["temperature"],
+                        "pretrain_seconds": info["pretrain_seconds"],
+                        "lp_seconds": info["lp_seconds"],
+                        "ft_seconds": info["ft_seconds"],
+                        "train_seconds": info["pretrain_seconds"]
+                        + info["lp_seconds"]
+                        + info["ft_seconds"],
+                    }
+                )
     return pd.DataFrame(rows)

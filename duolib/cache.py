@@ -2,7 +2,9 @@
 
 Everything is keyed by a hash of what determines it, written atomically (to a temporary name,
 then renamed), and verified by a SHA-256 content hash when read back, so an interrupted write
-or a corrupted file is detected and rebuilt rather than silently used.
+or a corrupted file is detected and rebuilt rather than silently used. Builds hold a lock file
+(``filelock``), so concurrent processes (a Slurm array over the same cache) build each entry
+once: the others wait and read it.
 
 The root is ``$DUOLIB_CACHE`` if set, else ``~/.cache/duolib``.
 """
@@ -13,14 +15,18 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import warnings
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from filelock import FileLock, Timeout
+from tqdm.auto import tqdm
 
 
 def root() -> Path:
@@ -93,23 +99,58 @@ def atomic_save(obj, path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def ensure(directory: Path, build: Callable[[], None], what: str = "cache entry") -> Path:
+def ensure(
+    directory: Path, build: Callable[[], None], what: str = "cache entry", lock: Path | None = None
+) -> Path:
     """``directory``, verified; if it is missing or fails verification, ``build()`` writes it.
 
     ``build`` must write ``directory`` with ``atomic_directory`` (it may write other entries
     too, as the bank writes every split of a model at once). An entry that exists but fails
     verification (an interrupted write, a changed file) is reported and rebuilt, never used.
+
+    The build holds the lock file ``lock`` (default: beside ``directory``): a second process
+    asking for the same entry waits, then reads what the first built. Under ``torchrun`` the
+    ranks of one job build together, so they take no lock (two multi-GPU jobs must not build
+    the same entry at once).
     """
     if verified(directory):
         return directory
-    if directory.exists():
-        warnings.warn(
-            f"{what} {directory.name} is incomplete or corrupted; rebuilding it", stacklevel=3
-        )
-    build()
+    with _build_lock(lock or lock_path(directory), what):
+        if verified(directory):  # built by another process while this one waited
+            return directory
+        if directory.exists():
+            warnings.warn(
+                f"{what} {directory.name} is incomplete or corrupted; rebuilding it", stacklevel=3
+            )
+        build()
     if not verified(directory):
         raise RuntimeError(f"{what} {directory} could not be built")
     return directory
+
+
+def lock_path(target: Path) -> Path:
+    """The lock file guarding the build of ``target``: under the cache root, not beside the
+    entry, so a failed build leaves nothing next to it (lock files are never deleted; removing
+    one while another process waits on it would let two builds run)."""
+    return root() / "locks" / f"{target.name[:80]}-{key(str(Path(target).resolve()))}.lock"
+
+
+@contextmanager
+def _build_lock(path: Path, what: str):
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        tqdm.write(f"waiting for another process that is building {what} ({path.name})", sys.stderr)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def build_once(directory: Path, write: Callable[[Path], None], what: str = "cache entry") -> Path:

@@ -85,11 +85,26 @@ def duo_gains(
 ) -> pd.DataFrame:
     """Paired-bootstrap intervals of "Duo minus temperature-scaled f_large" for every Duo.
 
-    One row per (split, f_large, f_small, flops_balance, mode, metric) with the observed
-    difference, its 95% interval and ``p_better``. Cached (keyed by the bank entries it reads).
+    One row per (dataset, split, panel, f_large, f_small, flops_balance, mode, metric) with the
+    observed difference, its 95% interval and ``p_better``, over every dataset of the profile
+    unless ``dataset`` names one. Cached per dataset (keyed by the bank entries it reads).
     """
     settings = profiles.get(profile)
-    dataset = dataset or settings.dataset
+    names = (dataset,) if dataset else settings.datasets
+    frames = [
+        _dataset_gains(settings, name, uncertainty, samples, seed).assign(
+            dataset=name, panel=lambda g, name=name: [data.panel_name(name, s) for s in g["split"]]
+        )
+        for name in names
+    ]
+    gains = pd.concat(frames, ignore_index=True)
+    first = ["dataset", "split", "panel"]
+    return gains[first + [c for c in gains if c not in first]]
+
+
+def _dataset_gains(
+    settings: Profile, dataset: str, uncertainty: str, samples: int, seed: int
+) -> pd.DataFrame:
     pairs = duo_pairs(settings)
     models = sorted({m for pair in pairs for m in pair})
     entries = [
@@ -119,7 +134,7 @@ def duo_gains(
         total = len(pairs) * len(data.evaluation_splits(dataset)) * len(MODES)
         systems = duo_statistics(settings, dataset, uncertainty)
         for large, small, _, split, mode, stats in tqdm(
-            systems, total=total, desc="bootstrap", leave=False
+            systems, total=total, desc=f"bootstrap {dataset}", leave=False
         ):
             table = paired_bootstrap(stats, single(large, split), samples=samples, seed=seed)
             tables.append(
@@ -136,7 +151,7 @@ def duo_gains(
         return gains[first + [c for c in gains if c not in first]]
 
     directory = cache.root() / "claims" / settings.name / key
-    return cache.cached_frame(directory, compute, what="Duo gains")
+    return cache.cached_frame(directory, compute, what=f"Duo gains on {dataset}")
 
 
 def verdict(improved: float, worse: float) -> str:
@@ -165,15 +180,21 @@ def _summary_row(group: pd.DataFrame, metric: str) -> dict:
 
 
 def summary(
-    gains: pd.DataFrame, metrics=None, modes=MODES, balance=(0.0, math.inf)
+    gains: pd.DataFrame, metrics=None, modes=MODES, balance=(0.0, math.inf), by: str = "split"
 ) -> pd.DataFrame:
     """The claim table: per split, mode and metric, how the Duos compare with their f_large.
 
     Only Duos with a FLOPs balance in ``[low, high)`` count. ``improved``: fraction whose
     observed difference is in the better direction; ``significant``: fraction whose 95%
     bootstrap interval excludes 0 on the better side; ``worse``: on the worse side. Rows with
-    ``split="all"`` pool the splits; their verdict is the claim's verdict on this profile.
+    ``split="all"`` pool everything; their verdict is the claim's verdict on this profile.
+
+    ``by="split"`` pools the datasets of a profile per kind of split (every in-distribution
+    test set, every OOD set); ``by="panel"`` gives one row block per (dataset, split) panel.
+    The grouping column is always called ``split``.
     """
+    if by not in ("split", "panel"):
+        raise ValueError(f"by must be 'split' or 'panel', got {by!r}")
     low, high = balance
     metric_names = list(dict.fromkeys(gains["metric"])) if metrics is None else list(metrics)
     chosen = gains[
@@ -182,13 +203,13 @@ def summary(
         & (gains["flops_balance"] >= low)
         & (gains["flops_balance"] < high)
     ]
-    splits = list(dict.fromkeys(gains["split"])) + ["all"]
+    splits = list(dict.fromkeys(gains[by])) + ["all"]
     rows = []
     for mode in modes:
         for metric in metric_names:
             here = chosen[(chosen["mode"] == mode) & (chosen["metric"] == metric)]
             for split in splits:
-                group = here if split == "all" else here[here["split"] == split]
+                group = here if split == "all" else here[here[by] == split]
                 if len(group):
                     rows.append(
                         {
@@ -207,12 +228,13 @@ def numbers(
     """What a chapter quotes about one metric and mode, read from ``summary``.
 
     Keys ``improved_<split>``, ``significant_<split>``, ``worse_<split>``, ``median_<split>`` for
-    every evaluation split (NaN where no Duo falls in ``balance``), ``duos`` (Duos per split)
-    and ``verdict`` (over all splits).
+    ``test`` and ``ood`` (each pooling the profile's datasets; NaN where no Duo falls in
+    ``balance`` or no dataset has that split), ``duos`` (distinct Duos, over datasets) and
+    ``verdict`` (over all splits).
     """
     table = summary(gains, (metric,), (mode,), balance).set_index("split")
     out: dict[str, float | str] = {}
-    for split in dict.fromkeys(gains["split"]):
+    for split in dict.fromkeys((*data.EVALUATION_SPLITS, *gains["split"])):
         for column, name in (
             ("improved", "improved"),
             ("significant", "significant"),
@@ -222,7 +244,10 @@ def numbers(
             out[f"{name}_{split}"] = (
                 float(table.loc[split, column]) if split in table.index else float("nan")
             )
+    low, high = balance
+    window = gains[(gains["flops_balance"] >= low) & (gains["flops_balance"] < high)]
+    identity = [c for c in ("dataset", "f_large", "f_small") if c in window]
+    out["duos"] = len(window[identity].drop_duplicates())
     pooled = "all" in table.index
-    out["duos"] = int(table.loc["all", "duos"]) // max(1, gains["split"].nunique()) if pooled else 0
     out["verdict"] = table.loc["all", "verdict"] if pooled else "cannot be tested (no such Duos)"
     return out

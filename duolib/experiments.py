@@ -1,7 +1,8 @@
 """The tidy results table of a profile: every single model and every Duo, every metric.
 
 ``results(profile)`` reads the logit bank and returns one row per (dataset, split, f_large,
-f_small, mode): single models (temperature-scaled, ``mode="single"``, ``f_small`` empty) and
+f_small, mode), over every dataset of the profile: single models (temperature-scaled,
+``mode="single"``, ``f_small`` empty) and
 every Duo of each of the profile's f_large with every cheaper sidekick of its zoo
 (``duo_pairs``), in the paper's three modes (``weighted``, ``unweighted``, ``uq_only``).
 Temperatures and Duo weights are fitted on the validation split only; the test and OOD splits
@@ -105,9 +106,17 @@ def duo_statistics(settings: Profile, dataset: str, uncertainty: str = "softmax"
 def results(
     profile: str | Profile | None = None, dataset: str | None = None, uncertainty: str = "softmax"
 ) -> pd.DataFrame:
-    """Every single model and every Duo of the profile on every evaluation split."""
+    """Every single model and every Duo of the profile on every evaluation split.
+
+    Every dataset of the profile (in its order) unless ``dataset`` names one; the ``panel``
+    column names each (dataset, split) as the paper's figures do (``data.panel_name``).
+    """
     settings = profiles.get(profile)
-    dataset = dataset or settings.dataset
+    names = (dataset,) if dataset else settings.datasets
+    return pd.concat([_results(settings, name, uncertainty) for name in names], ignore_index=True)
+
+
+def _results(settings: Profile, dataset: str, uncertainty: str) -> pd.DataFrame:
     splits = data.evaluation_splits(dataset)
     rows = []
     for model in settings.zoo:
@@ -120,6 +129,7 @@ def results(
                 {
                     "dataset": dataset,
                     "split": split,
+                    "panel": data.panel_name(dataset, split),
                     "f_large": model,
                     "f_small": "",
                     "mode": "single",
@@ -136,6 +146,7 @@ def results(
             {
                 "dataset": dataset,
                 "split": split,
+                "panel": data.panel_name(dataset, split),
                 "f_large": large,
                 "f_small": small,
                 "mode": mode,

@@ -47,19 +47,26 @@ def sample_grid(dataset, per_class: int = 1, max_classes: int = 48, title=None, 
     return ax
 
 
-def size_accuracy(table, x="gflops", ax=None, title=None):
-    """Accuracy against compute (log x) for each split of a zoo table, one line per split.
+def _panel(table) -> str:
+    """The column naming a (dataset, split) panel: ``panel`` where the table has it."""
+    return "panel" if "panel" in table else "split"
 
-    ``table`` has columns model, family, ``x``, split and accuracy (from ``bank.zoo_summary``).
+
+def size_accuracy(table, x="gflops", ax=None, title=None):
+    """Accuracy against compute (log x) for each evaluation set of a zoo table, one line each.
+
+    ``table`` has columns model, family, ``x``, panel (or split) and accuracy
+    (``bank.zoo_summary``).
     """
+    panel = _panel(table)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
     sns.lineplot(
         data=table.sort_values(x),
         x=x,
         y="accuracy",
-        hue="split",
-        style="split",
+        hue=panel,
+        style=panel,
         markers=False,
         dashes=True,
         ax=ax,
@@ -67,8 +74,8 @@ def size_accuracy(table, x="gflops", ax=None, title=None):
         lw=0.8,
         alpha=0.5,
     )
-    sns.scatterplot(data=table, x=x, y="accuracy", hue="split", style="family", s=70, ax=ax)
-    for _, row in table[table["split"] == table["split"].iloc[0]].iterrows():
+    sns.scatterplot(data=table, x=x, y="accuracy", hue=panel, style="family", s=70, ax=ax)
+    for _, row in table[table[panel] == table[panel].iloc[0]].iterrows():
         ax.annotate(
             row["model"],
             (row[x], row["accuracy"]),
@@ -98,13 +105,15 @@ def metric_label(name: str) -> str:
 
 
 def metric_vs_balance(table, metric: str, modes=("weighted", "unweighted", "uq_only"), log_x=True):
-    """The paper's Figures 3-6: a metric against FLOPs balance, one panel per (f_large, split).
+    """The paper's Figures 3-6: a metric against FLOPs balance, one panel per f_large and
+    evaluation set (the paper's ImageNet, ImageNet-V2, Caltech 256, iWildCam ID/OOD columns).
 
     One point per Duo coloured by mode; the temperature-scaled f_large as a dashed line.
     ``table`` is ``experiments.results(...)``.
     """
+    panel = _panel(table)
     larges = list(dict.fromkeys(table.loc[table["mode"] != "single", "f_large"]))
-    splits = list(dict.fromkeys(table["split"]))
+    splits = list(dict.fromkeys(table[panel]))
     fig, axes = plt.subplots(
         len(larges),
         len(splits),
@@ -115,7 +124,7 @@ def metric_vs_balance(table, metric: str, modes=("weighted", "unweighted", "uq_o
     for i, large in enumerate(larges):
         for j, split in enumerate(splits):
             ax = axes[i, j]
-            here = table[(table["f_large"] == large) & (table["split"] == split)]
+            here = table[(table["f_large"] == large) & (table[panel] == split)]
             single = here.loc[here["mode"] == "single", metric].iloc[0]
             ax.axhline(single, color="grey", ls="--", lw=1.2, label="f_large (temp. scaled)")
             for mode in modes:
@@ -145,21 +154,24 @@ def metric_vs_balance(table, metric: str, modes=("weighted", "unweighted", "uq_o
 def relative_improvement(gains, singles, metrics=("accuracy", "nll", "auroc", "aurc", "sac_98")):
     """The paper's Figure 1 (right): improvement of weighted Duos toward a perfect score.
 
-    For each metric, (Duo - f_large) / (perfect - f_large) per Duo and split; bars show the mean
-    and error bars the standard deviation over Duos. ``singles`` maps (split, model) to the
-    f_large's metrics (rows of ``experiments.results`` with mode "single").
+    For each metric, (Duo - f_large) / (perfect - f_large) per Duo and evaluation set; bars
+    show the mean and error bars the standard deviation over Duos. ``singles`` maps (panel,
+    model) -- (split, model) for gains without a panel column -- to the f_large's metrics (rows
+    of ``experiments.results`` with mode "single").
     """
+    panel = _panel(gains)
     rows = []
     weighted = gains[(gains["mode"] == "weighted") & gains["metric"].isin(metrics)]
     for _, row in weighted.iterrows():
-        base = singles.loc[(row["split"], row["f_large"]), row["metric"]]
+        base = singles.loc[(row[panel], row["f_large"]), row["metric"]]
         best = METRICS[row["metric"]].perfect
         if best is None:  # AURC's best is the oracle of the same predictions: use E-AURC's 0
-            best = base - singles.loc[(row["split"], row["f_large"]), "eaurc"]
+            best = base - singles.loc[(row[panel], row["f_large"]), "eaurc"]
         if best == base:
             continue
         rows.append(
             {
+                "evaluated on": row[panel],
                 "split": row["split"],
                 "metric": row["metric"],
                 "relative improvement": row["difference"] / (best - base),
@@ -171,7 +183,7 @@ def relative_improvement(gains, singles, metrics=("accuracy", "nll", "auroc", "a
         data=frame,
         x="metric",
         y="relative improvement",
-        hue="split",
+        hue="evaluated on",
         errorbar="sd",
         ax=ax,
         order=list(metrics),
@@ -319,11 +331,12 @@ def risk_coverage_curves(systems: dict, labels, title=None):
 
 def sac_profile(table, large: str):
     """Coverage at every SAC target from 90% to 99% for ``large`` alone and its weighted Duos,
-    one panel per split (``table`` is ``experiments.results(...)``)."""
+    one panel per evaluation set (``table`` is ``experiments.results(...)``)."""
+    panel = _panel(table)
     levels = [name for name, m in METRICS.items() if m.sac_level is not None]
     rows = table[(table["f_large"] == large) & table["mode"].isin(["single", "weighted"])]
     long = rows.melt(
-        id_vars=["split", "f_small", "mode", "flops_balance"],
+        id_vars=[panel, "f_small", "mode", "flops_balance"],
         value_vars=levels,
         var_name="target",
         value_name="coverage",
@@ -335,7 +348,8 @@ def sac_profile(table, large: str):
         x="target accuracy",
         y="coverage",
         hue="system",
-        col="split",
+        col=panel,
+        col_wrap=min(3, table[panel].nunique()),
         kind="line",
         marker="o",
         height=3.6,

@@ -9,10 +9,11 @@ that depends on it. Every public duolib function that depends on a profile takes
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from . import zoo
-from .members import replicas
+from . import cache, zoo
+from .members import parse, replicas
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,10 @@ class Baselines:
     soup_ingredients: int
     ensemble_members: tuple[str, ...]
     ensemble_sizes: tuple[int, ...]
-    ensemble_dataset: str | None = None  # None: the profile's dataset
+    # Where soups, IVON and Laplace are trained and compared (the paper: Caltech 256), and where
+    # the deep ensembles are (the paper: ImageNet); None: the profile's first dataset.
+    dataset: str | None = None
+    ensemble_dataset: str | None = None
     ensemble_subsets: int = 32  # random subsets of each size (fewer if fewer exist)
     # Sidekicks of Table 1's Duos; empty: every zoo model cheaper than the ensemble's base.
     ensemble_sidekicks: tuple[str, ...] = ()
@@ -75,10 +79,17 @@ class Profile:
     runs_on: str
     expected_minutes: str
     seed: int = 0
-    dataset: str = "glyphs"
+    # Every dataset the Duo chapters score, in the paper's order (ImageNet, Caltech 256,
+    # iWildCam); each brings its own test and, where it has one, OOD split.
+    datasets: tuple[str, ...] = ("glyphs",)
     pretrain_dataset: str | None = "glyphs-pretrain"
     # Images per split of the generated benchmark ("pretrain_*" for the pretraining task).
     glyph_split_sizes: dict = field(default_factory=dict)
+    # Where the paper's datasets and weights come from. None: from disk, ``$DUOLIB_DATA`` and
+    # ``$DUOLIB_WEIGHTS`` (or the hubs). A dict of sizes: tiny folders in the datasets' real
+    # formats that ``duolib.data.fake`` generates, and randomly initialised weights files that
+    # ``zoo.write_weights`` writes -- the same loaders and builders, fed generated files.
+    generated_data: dict | None = None
     zoo: tuple[str, ...] = ()
     large_models: tuple[str, ...] = ()
     recipe: Recipe = Recipe()
@@ -89,6 +100,20 @@ class Profile:
     def recipe_for(self, dataset: str) -> Recipe:
         return self.dataset_recipes.get(dataset, self.recipe)
 
+    @property
+    def baseline_dataset(self) -> str:
+        """Where soups, IVON and Laplace are trained (the paper: Caltech 256)."""
+        return (self.baselines and self.baselines.dataset) or self.datasets[0]
+
+    @property
+    def ensemble_dataset(self) -> str:
+        """Where the deep ensembles are evaluated (the paper: ImageNet)."""
+        return (self.baselines and self.baselines.ensemble_dataset) or self.datasets[0]
+
+
+# The paper's datasets (Section 4): ImageNet (ImageNet-V2 is its OOD split), Caltech 256, and
+# iWildCam (ID and OOD test).
+PAPER_DATASETS = ("imagenet", "caltech256", "iwildcam")
 
 PROFILES = {
     "smoke": Profile(
@@ -172,9 +197,9 @@ PROFILES = {
             "the paper's datasets and pretrained torchvision/timm models, LP-FT on GPU "
             "(needs the datasets on disk and internet for the weights)"
         ),
-        runs_on="GPU with internet",
+        runs_on="GPU with internet (or DUOLIB_WEIGHTS)",
         expected_minutes="hours in total, resumable",
-        dataset="caltech256",
+        datasets=PAPER_DATASETS,
         pretrain_dataset=None,
         zoo=zoo.names(),
         large_models=(
@@ -187,6 +212,7 @@ PROFILES = {
         # Appendix A.2: iWildCam uses batch size 16 and 12 fine-tuning epochs.
         dataset_recipes={"iwildcam": Recipe(batch_size=16, ft_epochs=12)},
         baselines=Baselines(
+            dataset="caltech256",
             # Section 5.5 / A.4: sixteen ConvNeXt-Base fine-tunes on Caltech 256.
             soup_model="convnext_base",
             soup_ingredients=16,
@@ -204,6 +230,41 @@ PROFILES = {
     ),
 }
 
+# The paper profile's code path at toy size, for CI: the same datasets in their real on-disk
+# formats (tiny generated folders), the same builders with randomly initialised weights files,
+# Table 1's models. Only sizes differ from ``paper``; its numbers mean nothing.
+_REHEARSAL_RECIPE = Recipe(batch_size=8, lp_epochs=1, ft_epochs=1, trials=2, eval_batch_size=16)
+PROFILES["paper-rehearsal"] = replace(
+    PROFILES["paper"],
+    name="paper-rehearsal",
+    description=(
+        "a rehearsal of the paper profile: its datasets' real formats as tiny generated folders, "
+        "its architectures with random weights; every number is meaningless"
+    ),
+    runs_on="any CPU, offline",
+    expected_minutes="about 1 per chapter",
+    generated_data={"imagenet": 10, "imagenet-v2": 3, "caltech256": 10, "iwildcam": 8},
+    zoo=("resnet50", "resnet50.a1_in1k", "mnasnet0_75", "shufflenet_v2_x2_0", "efficientnet_b2"),
+    large_models=("resnet50",),
+    recipe=_REHEARSAL_RECIPE,
+    dataset_recipes={"iwildcam": replace(_REHEARSAL_RECIPE, batch_size=4)},
+    baselines=Baselines(
+        dataset="caltech256",
+        soup_model="resnet50",
+        soup_ingredients=3,
+        ensemble_members=("resnet50", "resnet50.a1_in1k", "resnet50.tv_in1k"),
+        ensemble_sizes=(2, 3),
+        ensemble_dataset="imagenet",
+        ensemble_subsets=4,
+        ensemble_sidekicks=("mnasnet0_75", "shufflenet_v2_x2_0", "efficientnet_b2"),
+        ivon_model="resnet50",
+        ivon_samples=(2, 4),
+        ivon_repeats=2,
+        laplace_model="resnet50",
+        bayes_duo_balance=(0.1, 0.3),
+    ),
+)
+
 
 def get(profile: str | Profile | None = None) -> Profile:
     """The profile ``profile`` names (default: ``$DUOLIB_PROFILE``, else ``smoke``).
@@ -216,3 +277,31 @@ def get(profile: str | Profile | None = None) -> Profile:
     if not isinstance(name, str) or name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
     return PROFILES[name]
+
+
+_WEIGHTS_DIRS: dict[str, Path] = {}
+
+
+def weights_dir(profile: str | Profile | None = None) -> Path | None:
+    """Where ``zoo.build(..., pretrained=True)`` reads weights files for this profile.
+
+    A profile with ``generated_data`` gets randomly initialised weights files for every
+    architecture it uses, written once into the cache (so the pretrained path runs offline,
+    exactly as with ``$DUOLIB_WEIGHTS``); other profiles get None: ``$DUOLIB_WEIGHTS`` if set,
+    else the hubs.
+    """
+    settings = get(profile)
+    if settings.generated_data is None:
+        return None
+    if settings.name not in _WEIGHTS_DIRS:
+        b = settings.baselines
+        used = settings.zoo + (b.ensemble_members if b else ())
+        names = sorted({parse(name).architecture for name in used})
+        directory = cache.root() / "weights" / cache.key("random weights", names, settings.seed)
+        cache.build_once(
+            directory,
+            lambda tmp: zoo.write_weights(tmp, names, seed=settings.seed),
+            what="random weights files",
+        )
+        _WEIGHTS_DIRS[settings.name] = directory
+    return _WEIGHTS_DIRS[settings.name]

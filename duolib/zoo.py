@@ -1,8 +1,15 @@
-"""The model zoo of the paper (Appendix A.1): architectures, compute and published accuracy.
+"""The model zoo of the paper (Appendix A.1): architectures, compute, published accuracy,
+evaluation preprocessing and pretrained weights.
 
-Nothing here downloads anything. torchvision models are described by torchvision's own weight
-metadata, which ships inside the torchvision package; the two timm models' compute was measured
+The registry (``get``, ``preprocessing``, the catalog) downloads nothing: torchvision models are
+described by torchvision's own weight metadata, which ships inside the torchvision package, and
+timm models by the pretrained configs bundled with timm; the timm models' compute was measured
 once by ``scripts/measure_timm_flops.py`` into ``duolib/data/timm_models.csv``.
+
+Only ``build(..., pretrained=True)`` fetches weights, and only when no local weights directory is
+given: with ``weights_dir`` or ``$DUOLIB_WEIGHTS`` set it reads ``<dir>/<architecture>.pth``
+state dicts instead (``write_weights`` writes random ones with the published shapes, which is how
+the paper rehearsal exercises that path offline).
 
 GFLOPs follow torchvision's convention (multiply-accumulates, ResNet-50 = 4.089); see
 ``duolib.flops``.
@@ -12,18 +19,23 @@ from __future__ import annotations
 
 import csv
 import math
+import os
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 import timm
+import timm.data
 import torch
 import torchvision
 from torchvision.models import get_model_weights, list_models
 
 from .architectures import DEMO_ARCHITECTURES, build_demo
+from .cache import atomic_save
 from .flops import count_gflops, count_params
 from .members import parse
 
@@ -144,17 +156,25 @@ class Preprocessing:
     """How a model's images are prepared at evaluation: resize the short side to
     ``resize_size`` (``interpolation``), centre-crop ``crop_size``, scale to [0, 1], then
     normalise with ``mean``/``std``. The data pipeline does the resize and crop (uint8 images);
-    the training runtime normalises on the device."""
+    the training runtime normalises on the device.
+
+    ``crop_mode="squash"`` (timm's name) resizes both sides to ``resize_size`` instead, without
+    keeping the aspect ratio, before the centre crop: tf_efficientnetv2_l was evaluated so."""
 
     resize_size: int
     crop_size: int
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     interpolation: str = "bilinear"  # "bilinear" or "bicubic"
+    crop_mode: str = "center"  # "center" or "squash"
 
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+# The directory of local ``<architecture>.pth`` state dicts that ``build`` loads instead of
+# downloading, and the number of classes of every published head (ImageNet-1k).
+WEIGHTS_ENV = "DUOLIB_WEIGHTS"
+PUBLISHED_CLASSES = 1000
 
 
 @cache
@@ -231,19 +251,74 @@ def get(name: str) -> ZooEntry:
     Paper models carry published numbers; demo models (``duolib.architectures``) are measured
     at 32x32 with ``duolib.flops`` (48-class head).
     """
+    architecture = _architecture(name)
+    if architecture in TIMM_MODELS:
+        return _timm_entry(architecture)
+    if architecture in DEMO_ARCHITECTURES:
+        return _demo_entry(architecture)
+    return _torchvision_entry(architecture)
+
+
+def _architecture(name: str) -> str:
+    """The zoo architecture of a model or bank member name; ValueError for unknown names."""
     if not isinstance(name, str):
         raise ValueError(f"a model name must be a string, got {name!r}; {_accepted()}")
     try:
         architecture = parse(name).architecture  # replicas and variants share the architecture
     except ValueError as err:
         raise ValueError(f"{err}; {_accepted()}") from None
+    if architecture not in known_names():
+        raise ValueError(f"unknown model {name!r}; {_accepted()}")
+    return architecture
+
+
+def preprocessing(name: str) -> Preprocessing:
+    """How ``name``'s evaluation images are resized, cropped and normalised: its published
+    weights' own recipe (torchvision's ``weights.transforms()``, timm's pretrained config), or
+    32x32 with ImageNet statistics for demo models. Accepts bank member names like ``get``."""
+    architecture = _architecture(name)
     if architecture in TIMM_MODELS:
-        return _timm_entry(architecture)
-    if architecture in LARGE_MODELS or architecture in SIDEKICK_MODELS:
-        return _torchvision_entry(architecture)
+        return _timm_preprocessing(architecture)
     if architecture in DEMO_ARCHITECTURES:
-        return _demo_entry(architecture)
-    raise ValueError(f"unknown model {name!r}; {_accepted()}")
+        return Preprocessing(32, 32, IMAGENET_MEAN, IMAGENET_STD, "bilinear")
+    return _torchvision_preprocessing(architecture)
+
+
+@cache
+def _torchvision_preprocessing(name: str) -> Preprocessing:
+    transform = get_model_weights(name).DEFAULT.transforms()
+    (resize,), (crop,) = transform.resize_size, transform.crop_size
+    return Preprocessing(
+        resize_size=int(resize),
+        crop_size=int(crop),
+        mean=tuple(float(m) for m in transform.mean),
+        std=tuple(float(s) for s in transform.std),
+        interpolation=transform.interpolation.value,
+    )
+
+
+@cache
+def _timm_preprocessing(name: str) -> Preprocessing:
+    config = timm.data.resolve_data_config(
+        {}, pretrained_cfg=timm.get_pretrained_cfg(name).to_dict()
+    )
+    _, height, width = config["input_size"]
+    crop_mode = config.get("crop_mode") or "center"
+    if height != width or crop_mode not in ("center", "squash"):
+        raise ValueError(
+            f"{name}: timm evaluates it at {height}x{width} with crop_mode={crop_mode!r}; "
+            "Preprocessing describes square crops in 'center' or 'squash' mode only"
+        )
+    # timm.data.transforms_factory.transforms_imagenet_eval's resize, floor included.
+    crop_pct = config.get("crop_pct") or timm.data.DEFAULT_CROP_PCT
+    return Preprocessing(
+        resize_size=math.floor(width / crop_pct),
+        crop_size=int(width),
+        mean=tuple(float(m) for m in config["mean"]),
+        std=tuple(float(s) for s in config["std"]),
+        interpolation=config["interpolation"],
+        crop_mode=crop_mode,
+    )
 
 
 def known_names() -> tuple[str, ...]:
@@ -285,30 +360,150 @@ def replace_classifier(model, num_classes: int):
     raise ValueError(f"could not replace the classifier of {type(model).__name__}")
 
 
-def build(name: str, num_classes: int, pretrained: bool = False):
-    """A model of the zoo with a fresh ``num_classes``-way head.
+def build(
+    name: str, num_classes: int, pretrained: bool = False, weights_dir: str | Path | None = None
+):
+    """A model of the zoo for ``num_classes`` classes (bank member names give their
+    architecture).
 
-    ``pretrained=True`` loads the paper's weights (torchvision DEFAULT, or the timm tag); that
-    downloads them on first use, so only the ``paper`` profile asks for it. Demo models are
+    Without ``pretrained`` the weights are random and the head is a fresh ``num_classes``-way
+    one. ``pretrained=True`` loads the paper's weights (torchvision DEFAULT, or the timm tag):
+    from ``<weights_dir>/<architecture>.pth`` when ``weights_dir`` or ``$DUOLIB_WEIGHTS`` is set
+    (a state dict, e.g. ``torch.save(build(name, 1000, pretrained=True).state_dict(), path)`` on
+    a machine with internet), else downloaded on first use. The published ImageNet-1k head is
+    kept when ``num_classes == 1000`` and replaced by a fresh one otherwise. Demo models are
     pretrained by ``duolib.train`` on the generated pretraining task instead.
     """
     if num_classes < 2:
         raise ValueError(f"num_classes must be >= 2, got {num_classes}")
-    if name in DEMO_ARCHITECTURES:
+    architecture = _architecture(name)
+    if architecture in DEMO_ARCHITECTURES:
         if pretrained:
             raise ValueError(
                 f"{name!r} is a demo architecture: it has no published weights; "
                 "duolib.train.pretrain builds its pretrained checkpoint"
             )
-        return build_demo(name, num_classes)
-    if name in TIMM_MODELS:
-        return timm.create_model(name, pretrained=pretrained, num_classes=num_classes)
-    if name in LARGE_MODELS or name in SIDEKICK_MODELS:
-        weights = "DEFAULT" if pretrained else None
-        model = torchvision.models.get_model(name, weights=weights)
-        return replace_classifier(model, num_classes)
-    get(name)  # raises the unknown-model error
-    raise AssertionError("unreachable")
+        return build_demo(architecture, num_classes)
+    if not pretrained:
+        if architecture in TIMM_MODELS:
+            return timm.create_model(architecture, pretrained=False, num_classes=num_classes)
+        return replace_classifier(_published_shape(architecture), num_classes)
+    directory = weights_dir or os.environ.get(WEIGHTS_ENV)
+    if directory:
+        model = _load_local(architecture, Path(directory))
+    else:
+        model = _download(architecture)
+    if num_classes != PUBLISHED_CLASSES:
+        replace_classifier(model, num_classes)
+    return model
+
+
+def _published_shape(architecture: str):
+    """The architecture with random weights and its published 1000-class head."""
+    if architecture in TIMM_MODELS:
+        return timm.create_model(architecture, pretrained=False)
+    return torchvision.models.get_model(architecture, weights=None)
+
+
+def _download(architecture: str):
+    try:
+        if architecture in TIMM_MODELS:
+            return timm.create_model(architecture, pretrained=True)
+        return torchvision.models.get_model(architecture, weights="DEFAULT")
+    # URLError, ConnectionError and huggingface_hub's HTTP and offline errors are all OSErrors;
+    # torch.hub raises RuntimeError for a corrupt or hash-mismatched download.
+    except (OSError, RuntimeError) as err:
+        raise RuntimeError(
+            f"could not fetch the published weights of {architecture!r} "
+            f"({type(err).__name__}: {_first_line(err)}). To run offline, save each model's "
+            f"state dict as <architecture>.pth (here {architecture}.pth) in a directory and set "
+            f"{WEIGHTS_ENV} to it (or pass weights_dir)"
+        ) from err
+
+
+def _load_local(architecture: str, directory: Path):
+    path = directory / f"{architecture}.pth"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no pretrained weights for {architecture!r}: expected the state dict {path} "
+            f"(the directory comes from weights_dir or ${WEIGHTS_ENV}; unset {WEIGHTS_ENV} to "
+            "download the published weights instead)"
+        )
+    model = _published_shape(architecture)
+    model.load_state_dict(_checked_state_dict(model, path, architecture), strict=True)
+    return model
+
+
+def _checked_state_dict(model, path: Path, architecture: str) -> Mapping[str, torch.Tensor]:
+    """The state dict in ``path`` if it fits ``model`` key for key and shape for shape."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    # A damaged file fails inside torch.load as KeyError, EOFError, RuntimeError or
+    # UnpicklingError depending on where it is cut; all mean the same to the caller.
+    except Exception as err:
+        raise ValueError(
+            f"cannot read the weights file {path} of {architecture!r} "
+            f"({type(err).__name__}: {_first_line(err)}); it must be a state dict saved "
+            "with torch.save(model.state_dict(), path)"
+        ) from err
+    if not isinstance(state, Mapping) or not all(
+        isinstance(v, torch.Tensor) for v in state.values()
+    ):
+        raise ValueError(
+            f"the weights file {path} of {architecture!r} holds a {type(state).__name__}, not a "
+            "state dict (a mapping of parameter names to tensors)"
+        )
+    expected = model.state_dict()
+    problems = {
+        "missing": [key for key in expected if key not in state],
+        "unexpected": [key for key in state if key not in expected],
+        "mismatched": [
+            f"{key} {tuple(state[key].shape)} (model: {tuple(value.shape)})"
+            for key, value in expected.items()
+            if key in state and state[key].shape != value.shape
+        ],
+    }
+    found = [
+        f"{len(keys)} {kind} keys, e.g. {', '.join(keys[:3])}"
+        for kind, keys in problems.items()
+        if keys
+    ]
+    if found:
+        raise ValueError(
+            f"the weights file {path} does not fit {architecture!r}: " + "; ".join(found)
+        )
+    return state
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+def write_weights(directory: str | Path, names: Iterable[str], seed: int = 0) -> Path:
+    """Write ``<architecture>.pth`` for each of ``names``: random weights (``seed``) in the
+    published shapes, 1000-class head included, for ``build(..., pretrained=True)`` to load from
+    ``$DUOLIB_WEIGHTS`` offline. Files that already load are kept; returns ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        architecture = _architecture(name)
+        if architecture in DEMO_ARCHITECTURES:
+            raise ValueError(f"{name!r} is a demo architecture: it has no published weights")
+        # Seeded per architecture, in a forked RNG: each file is the same whatever the order
+        # of ``names``, and the caller's random stream is untouched.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = _published_shape(architecture)
+        path = directory / f"{architecture}.pth"
+        if path.is_file():
+            try:
+                _checked_state_dict(model, path, architecture)
+                continue
+            except ValueError:
+                pass  # damaged or another architecture's: rewrite it
+        atomic_save(model.state_dict(), path)
+    return directory
 
 
 def flops_balance(large: str, small: str) -> float:

@@ -66,7 +66,8 @@ table = experiments.results(profile)
 gains = claims.duo_gains(profile)
 summary = claims.summary(gains, metrics=("accuracy", "macro_f1", "nll", "brier"))
 duos = table[table["mode"] == "weighted"]
-print(f"{len(duos) // table['split'].nunique()} Duos from f_large {settings.large_models}")
+count = len(duos.drop_duplicates(["dataset", "f_large", "f_small"]))
+print(f"{count} Duos from f_large {settings.large_models} on {settings.datasets}")
 
 # %% [markdown]
 # ## The claim
@@ -193,7 +194,7 @@ summary[summary["metric"].isin(["nll", "brier"])].round(3)
 # computation on this profile, weighted Duos only (the book's introduction shows this figure):
 
 # %%
-singles = table[table["mode"] == "single"].set_index(["split", "f_large"])
+singles = table[table["mode"] == "single"].set_index(["panel", "f_large"])
 overview_metrics = ("accuracy", "nll", "brier", "auroc", "aurc", "sac_98")
 fig, overview = dl.plots.relative_improvement(gains, singles, metrics=overview_metrics)
 glue_figure("fig_overview", fig)

@@ -115,12 +115,15 @@ small = max(
     affordable or dl.zoo.sidekicks(large, settings.zoo),
     key=lambda s: dl.zoo.flops_balance(large, s),
 )
-split = "ood" if "ood" in table["split"].unique() else "test"
+# The first dataset with an OOD split (ImageNet-V2 on the paper's profiles), else a test split.
+with_ood = [d for d in settings.datasets if "ood" in dl.data.evaluation_splits(d)]
+dataset, split = (with_ood[0], "ood") if with_ood else (settings.datasets[0], "test")
 glue_numbers("rc", {"small": small, "balance": dl.zoo.flops_balance(large, small)})
 
 # %%
-systems, labels = experiments.selective_systems(large, small, split, settings.dataset, settings)
-title = f"{large} + {small} (balance {dl.zoo.flops_balance(large, small):.3f}), {split}"
+systems, labels = experiments.selective_systems(large, small, split, dataset, settings)
+panel = dl.data.panel_name(dataset, split)
+title = f"{large} + {small} (balance {dl.zoo.flops_balance(large, small):.3f}), {panel}"
 glue_figure("fig_risk_coverage", dl.plots.risk_coverage_curves(systems, labels, title))
 pd.DataFrame(
     {

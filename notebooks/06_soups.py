@@ -61,7 +61,7 @@ from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 settings = dl.profiles.get(profile)
-dataset = settings.dataset
+dataset = settings.baseline_dataset
 base = settings.baselines.soup_model
 greedy, uniform = f"{base}:greedy_soup", f"{base}:uniform_soup"
 

@@ -67,7 +67,7 @@ from duolib.chapter import glue_figure, glue_numbers
 sns.set_theme(style="whitegrid", context="notebook")
 settings = dl.profiles.get(profile)
 b = settings.baselines
-dataset = b.ensemble_dataset or settings.dataset
+dataset = settings.ensemble_dataset
 members = b.ensemble_members
 base = members[0]
 base_gflops = zoo.get(base).gflops

@@ -66,7 +66,7 @@ from duolib.chapter import glue_figure, glue_numbers
 sns.set_theme(style="whitegrid", context="notebook")
 settings = dl.profiles.get(profile)
 b = settings.baselines
-dataset = settings.dataset
+dataset = settings.baseline_dataset
 split = "test"
 
 # %% tags=["hide-output"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,3 +65,39 @@ def test_cached_arrays_and_frames_round_trip(tmp_path):
 def test_keys_are_stable_and_sensitive():
     assert cache.key("a", {"x": 1, "y": 2}) == cache.key("a", {"y": 2, "x": 1})
     assert cache.key("a", 1) != cache.key("a", 2)
+
+
+_BUILDER = """
+import sys, time
+from pathlib import Path
+from duolib import cache
+
+entry, log = Path(sys.argv[1]), Path(sys.argv[2])
+
+def write(tmp):
+    with open(log, "a") as f:  # one line per build that actually ran
+        f.write("built\\n")
+    time.sleep(1.5)  # long enough for the other process to arrive while this one builds
+    (tmp / "value.txt").write_text("42")
+
+cache.build_once(entry, write, what="test entry")
+print((entry / "value.txt").read_text())
+"""
+
+
+def test_two_processes_building_one_entry_build_it_once(tmp_path):
+    entry, log = tmp_path / "cache" / "entry", tmp_path / "builds.log"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BUILDER, str(entry), str(log)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=120) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in outputs]
+    assert [out.strip() for out, _ in outputs] == ["42", "42"]
+    assert log.read_text() == "built\n"  # the second process waited and read the first's entry
+    assert any("waiting for another process" in err for _, err in outputs)

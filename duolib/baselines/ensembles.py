@@ -98,7 +98,7 @@ def deep_ensembles(profile: str | Profile | None = None, split: str = "test"):
     b = settings.baselines
     if b is None:
         raise ValueError(f"profile {settings.name!r} defines no baselines")
-    dataset = b.ensemble_dataset or settings.dataset
+    dataset = settings.ensemble_dataset
     names = b.ensemble_members
     val = [bank.logits(dataset, m, "val", settings) for m in names]
     scored = [bank.logits(dataset, m, split, settings) for m in names]

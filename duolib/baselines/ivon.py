@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .. import cache, data, members, profiles, train
+from .. import cache, data, members, profiles, train, zoo
 from ..profiles import Profile
 from ._version import BASELINES_VERSION
 
@@ -35,7 +35,7 @@ def ivon_predictive(name: str, profile: str | Profile | None = None, dataset: st
     settings = profiles.get(profile)
     if settings.baselines is None:
         raise ValueError(f"profile {settings.name!r} defines no baselines")
-    dataset = dataset or settings.dataset
+    dataset = dataset or settings.baseline_dataset
     b = settings.baselines
     samples = tuple(sorted(b.ivon_samples))
     if not samples or samples[0] < 1:
@@ -55,7 +55,11 @@ def ivon_predictive(name: str, profile: str | Profile | None = None, dataset: st
 
     def compute():
         rt = train.runtime()
-        sets = {split: data.load(dataset, split, settings) for split in splits}
+        preprocessing = zoo.preprocessing(name)
+        sets = {
+            split: data.load(dataset, split, settings, preprocessing=preprocessing)
+            for split in splits
+        }
         train_size = len(data.load(dataset, "train", settings))
         model = train.load_trial(trial, len(sets[splits[0]].classes)).to(rt.device)
         optimizer = train.ivon_optimizer(

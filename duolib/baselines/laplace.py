@@ -50,7 +50,7 @@ def laplace_predictive(name: str, profile: str | Profile | None = None, dataset:
     settings = profiles.get(profile)
     if settings.baselines is None:
         raise ValueError(f"profile {settings.name!r} defines no baselines")
-    dataset = dataset or settings.dataset
+    dataset = dataset or settings.baseline_dataset
     member = members.parse(name)
     if member.method != "lpft":
         raise ValueError(f"Laplace is fitted around a plain LP-FT model, not {name!r}")
@@ -72,7 +72,11 @@ def laplace_predictive(name: str, profile: str | Profile | None = None, dataset:
         model = model.to(rt.device)
         start = time.perf_counter()
         features = {
-            split: train.head_features(model, data.load(dataset, split, settings), rt)
+            split: train.head_features(
+                model,
+                data.load(dataset, split, settings, preprocessing=zoo.preprocessing(name)),
+                rt,
+            )
             for split in ("train", "val") + splits
         }
         head = zoo.classifier(model).float().cpu()

@@ -92,13 +92,13 @@ def soup_model(
     settings = profiles.get(profile)
     if settings.baselines is None:
         raise ValueError(f"profile {settings.name!r} defines no baselines")
-    dataset = dataset or settings.dataset
+    dataset = dataset or settings.baseline_dataset
     rt = rt or train.runtime()
     ingredient_name = members.Member(member.architecture, member.replica).name
     trials = train.finetune_trials(
         ingredient_name, settings, dataset, count=settings.baselines.soup_ingredients, rt=rt
     )
-    val_set = data.load(dataset, "val", settings)
+    val_set = data.load(dataset, "val", settings, preprocessing=zoo.preprocessing(name))
     batch_size = settings.recipe_for(dataset).eval_batch_size
     model = zoo.build(member.architecture, len(val_set.classes))
     states = [torch.load(Path(t["directory"]) / "model.pt", map_location="cpu") for t in trials]

@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .. import cache
 from .ivon import ivon_optimizer
-from .runtime import Runtime, accuracy, loader, predict_logits, runtime, to_input
+from .runtime import Runtime, accuracy, loader, normalisation, predict_logits, runtime, to_input
 
 # What a checkpoint written by run_epochs holds.
 CHECKPOINT_KEYS = frozenset(
@@ -84,7 +84,9 @@ def run_epochs(
         # IVON reads the gradients inside sampled_params, before a GradScaler could unscale them.
         rt = Runtime(rt.device, None, rt.world_size, rt.rank)
     model = model.to(rt.device).to(memory_format=torch.channels_last)
-    train_set = train_set.with_transform(augment) if augment is not None else train_set
+    # Augmentation runs before the model's own resize and crop (on the image as loaded).
+    train_set = train_set.with_augmentation(augment) if augment is not None else train_set
+    mean, std = normalisation(train_set)
     if ivon is None:
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     else:
@@ -114,9 +116,10 @@ def run_epochs(
         bar = tqdm(batches, desc=f"{desc} {epoch + 1}/{epochs}", leave=False)
         for images, targets in bar:
             targets = targets.to(rt.device)
+            inputs = to_input(images, rt.device, mean, std)
             if ivon is None:
                 with rt.autocast():
-                    loss = F.cross_entropy(trained(to_input(images, rt.device)), targets)
+                    loss = F.cross_entropy(trained(inputs), targets)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.step(optimizer)
@@ -125,7 +128,7 @@ def run_epochs(
                 with optimizer.sampled_params(train=True):
                     optimizer.zero_grad(set_to_none=True)
                     with rt.autocast():
-                        loss = F.cross_entropy(trained(to_input(images, rt.device)), targets)
+                        loss = F.cross_entropy(trained(inputs), targets)
                     loss.backward()
                 optimizer.step()
             scheduler.step()

@@ -119,7 +119,9 @@ def pretrained(
     recipe = settings.recipe
     seed = settings.seed if seed is None else seed
     if settings.pretrain_dataset is None:
-        model = zoo.build(name, num_classes=1000, pretrained=True)
+        model = zoo.build(
+            name, num_classes=1000, pretrained=True, weights_dir=profiles.weights_dir(settings)
+        )
         return model, {"pretraining": zoo.get(name).weights, "seconds": 0.0}
     pre_train = data.load(settings.pretrain_dataset, "train", settings)
     pre_val = data.load(settings.pretrain_dataset, "val", settings)
@@ -248,7 +250,7 @@ def finetune_trials(
     if member.method not in ("lpft", "ivon"):
         raise ValueError(f"{name!r} is not trained by fine-tuning; see duolib.baselines.soups")
     settings = profiles.get(profile)
-    dataset = dataset or settings.dataset
+    dataset = dataset or settings.datasets[0]
     recipe = settings.recipe_for(dataset)
     seed = settings.seed + member.replica
     if member.method == "ivon":
@@ -263,8 +265,10 @@ def finetune_trials(
         if count < 1:
             raise ValueError(f"count must be >= 1, got {count}")
         hypers = search_space(replace(recipe, trials=count), seed)
-    train_set = data.load(dataset, "train", settings)
-    val_set = data.load(dataset, "val", settings)
+    # Trained and validated at the model's own resolution, crop and normalisation.
+    preprocessing = zoo.preprocessing(member.architecture)
+    train_set = data.load(dataset, "train", settings, preprocessing=preprocessing)
+    val_set = data.load(dataset, "val", settings, preprocessing=preprocessing)
     lp_key = cache.key(
         "linear-probe",
         member.architecture,
@@ -378,7 +382,7 @@ def finetuned(
     and wall times of pretraining, LP and FT (the sum over trials).
     """
     settings = profiles.get(profile)
-    dataset = dataset or settings.dataset
+    dataset = dataset or settings.datasets[0]
     trials = finetune_trials(name, settings, dataset, rt=rt)
     best = max(trials, key=lambda t: t["val_accuracy"])  # the first of equals
     num_classes = len(data.load(dataset, "val", settings).classes)

@@ -4,7 +4,10 @@ One code path serves CPU, one GPU and several GPUs: the device is chosen automat
 it uses mixed precision (bf16 where supported, else fp16 with loss scaling) and channels_last; on
 a CPU with bf16 support it uses bf16 autocast; under ``torchrun`` (``WORLD_SIZE > 1``) it joins
 the process group, and the training loop wraps the model in DistributedDataParallel and shards
-batches with a DistributedSampler. Models see uint8 images and normalise them on their device.
+batches with a DistributedSampler. Datasets yield uint8 images already resized and cropped for
+the model (``duolib.data``); they are normalised on the device with the mean and std of the
+model's own preprocessing, which the dataset carries (``dataset.preprocessing``; ImageNet
+statistics for the generated benchmark).
 """
 
 from __future__ import annotations
@@ -19,9 +22,6 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 from .. import data, zoo
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,21 @@ def runtime(device: str | None = None, amp: bool = True) -> Runtime:
     return Runtime(dev, amp_dtype, world_size, rank)
 
 
-def to_input(images: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """uint8 (B, 3, H, W) -> normalised float on ``device``, channels_last."""
+def normalisation(dataset) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(mean, std) that the model fed by ``dataset`` expects: its preprocessing's statistics."""
+    preprocessing = getattr(dataset, "preprocessing", None)
+    if preprocessing is None:
+        return zoo.IMAGENET_MEAN, zoo.IMAGENET_STD
+    return tuple(preprocessing.mean), tuple(preprocessing.std)
+
+
+def to_input(
+    images: torch.Tensor, device: torch.device, mean=zoo.IMAGENET_MEAN, std=zoo.IMAGENET_STD
+) -> torch.Tensor:
+    """uint8 (B, 3, H, W) -> float on ``device`` normalised by ``mean``/``std``, channels_last."""
     x = images.to(device, non_blocking=True).float().div_(255)
-    mean = torch.tensor(IMAGENET_MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=device).view(1, 3, 1, 1)
+    mean = torch.tensor(mean, device=device).view(1, 3, 1, 1)
+    std = torch.tensor(std, device=device).view(1, 3, 1, 1)
     return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
 
 
@@ -97,9 +107,10 @@ def predict_logits(model, dataset, batch_size=512, rt: Runtime | None = None, de
     rt = rt or runtime()
     model = model.to(rt.device).eval()
     outputs, labels = [], []
+    mean, std = normalisation(dataset)
     batches = loader(dataset, batch_size, shuffle=False)
     for images, targets in tqdm(batches, desc=desc, leave=False, disable=desc is None):
-        outputs.append(model(to_input(images, rt.device)).float().cpu())
+        outputs.append(model(to_input(images, rt.device, mean, std)).float().cpu())
         labels.append(targets)
     return torch.cat(outputs).numpy(), torch.cat(labels).numpy()
 
