@@ -201,8 +201,8 @@ def zoo_summary(profile: str | Profile | None = None, dataset: str | None = None
     """One row per (dataset, model, split) of the profile's zoo: compute, cost and accuracy.
 
     Every dataset of the profile unless ``dataset`` names one. Builds missing entries (so this
-    is what fills the bank). Columns: dataset, panel (``data.panel_name``), model, family, gflops, params, split, accuracy,
-    temperature, pretrain/lp/ft seconds and their total.
+    is what fills the bank). Columns: dataset, panel (``data.panel_name``), model, family,
+    gflops, params, split, accuracy, temperature, pretrain/lp/ft seconds and their total.
     """
     settings = profiles.get(profile)
     rows = []
