@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from ._checks import check_labels, check_scores, warn_if_probabilities
 from .logit_weights import W_MAX, fit_weights
 
@@ -16,9 +18,10 @@ def fit_temperature(logits, labels) -> float:
     Solved exactly by Newton's method on the inverse temperature ``1/T`` (the NLL is convex in
     it). Calibrated logits are ``logits / T``.
 
-    Raises ``ValueError`` on bad input, and when the optimum is ``1/T = 0``: that happens only when
-    the logits are unrelated to (or anti-correlated with) the labels, usually a sign that logits
-    and labels are misaligned.
+    Raises ``ValueError`` on bad input. When the optimum is ``1/T = 0`` -- the logits are
+    unrelated to (or anti-correlated with) the labels: misaligned labels, or a model at chance
+    such as a randomly initialised one -- it warns and returns ``1 / 1e-6``: the (nearly)
+    uniform prediction that minimises the NLL, as a Duo gives a useless member weight 0.
     """
     logits_t = check_scores(logits, "logits")
     warn_if_probabilities(logits_t, "logits")
@@ -26,8 +29,12 @@ def fit_temperature(logits, labels) -> float:
     fit = fit_weights([logits_t], labels_t, lower=0.0, upper=W_MAX)
     inverse_temperature = float(fit.weights[0])
     if inverse_temperature < _MIN_WEIGHT:
-        raise ValueError(
+        warnings.warn(
             "validation NLL is minimised by a uniform prediction (inverse temperature 0): the "
-            "logits carry no information about these labels; are logits and labels aligned?"
+            "logits carry no information about these labels (are logits and labels aligned? "
+            f"is the model at chance?); returning T = {1 / _MIN_WEIGHT:g}",
+            UserWarning,
+            stacklevel=2,
         )
+        inverse_temperature = _MIN_WEIGHT
     return 1.0 / inverse_temperature

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import softmax
+from sklearn.metrics import log_loss
 
 import duolib as dl
 from duolib import metrics
@@ -73,14 +75,17 @@ def test_bad_input_raises_value_error(call, message):
         call()
 
 
-def test_shuffled_labels_are_reported_not_fitted():
-    """Labels unrelated to the logits make the best temperature infinite: say so."""
+def test_uninformative_logits_are_reported_and_scaled_to_uniform():
+    """Logits anti-correlated with the labels make the best temperature infinite: say so, and
+    return the uniform prediction that minimises the NLL (log K)."""
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(400, 5))
     labels = rng.integers(0, 5, 400)
-    flipped = -5 * np.eye(5)[labels]  # anti-informative logits
-    with pytest.raises(ValueError, match="no information"):
-        dl.fit_temperature(flipped + 0.01 * logits, labels)
+    flipped = -5 * np.eye(5)[labels] + 0.01 * logits  # anti-informative logits
+    with pytest.warns(UserWarning, match="no information"):
+        temperature = dl.fit_temperature(flipped, labels)
+    nll = log_loss(labels, softmax(flipped / temperature, axis=1), labels=range(5))
+    assert nll == pytest.approx(np.log(5), abs=1e-4)
 
 
 def test_fits_warn_when_given_probabilities_instead_of_logits():

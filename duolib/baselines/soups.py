@@ -16,6 +16,7 @@ The entry point is ``soup_model``; the bank holds soups as ``"arch:greedy_soup"`
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,9 @@ def average_state_dicts(states: Sequence[dict]) -> dict:
     for state in states[1:]:
         if state.keys() != keys:
             raise ValueError("state dicts of different architectures cannot be averaged")
-    averaged = {}
+    averaged = OrderedDict()
+    # Module versions (torchvision's MNASNet refuses a state dict without them).
+    averaged._metadata = getattr(states[0], "_metadata", None)
     for key in keys:
         values = [state[key] for state in states]
         if values[0].is_floating_point():

@@ -21,7 +21,16 @@ from tqdm.auto import tqdm
 
 from .. import cache
 from .ivon import ivon_optimizer
-from .runtime import Runtime, accuracy, loader, normalisation, predict_logits, runtime, to_input
+from .runtime import (
+    Runtime,
+    accuracy,
+    cpu_state_dict,
+    loader,
+    normalisation,
+    predict_logits,
+    runtime,
+    to_input,
+)
 
 # What a checkpoint written by run_epochs holds.
 CHECKPOINT_KEYS = frozenset(
@@ -147,7 +156,7 @@ def run_epochs(
         )
         if val_acc > best_acc:
             best_acc = val_acc
-            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            best_state = cpu_state_dict(model)
             if ivon is not None:
                 best_state["ivon_state"] = copy.deepcopy(optimizer.state_dict())
         if rt.is_main:

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from .. import cache, data, members, profiles, zoo
 from ..profiles import Profile, Recipe
 from .loop import randaugment, run_epochs, warmup_cosine
-from .runtime import Runtime, barrier, head_features, runtime
+from .runtime import Runtime, barrier, cpu_state_dict, head_features, runtime
 
 TRAIN_VERSION = 2  # bump when training changes, to invalidate cached models
 
@@ -297,7 +297,7 @@ def finetune_trials(
                 val_set=val_set,
                 rt=run,
             )
-            state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            state = cpu_state_dict(model)
             probed.update(model=model, meta=lp_meta, state=state)
         probed["model"].load_state_dict(probed["state"])
         return probed["model"], probed["meta"]

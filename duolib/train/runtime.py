@@ -13,6 +13,7 @@ statistics for the generated benchmark).
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -113,6 +114,15 @@ def predict_logits(model, dataset, batch_size=512, rt: Runtime | None = None, de
         outputs.append(model(to_input(images, rt.device, mean, std)).float().cpu())
         labels.append(targets)
     return torch.cat(outputs).numpy(), torch.cat(labels).numpy()
+
+
+def cpu_state_dict(model) -> OrderedDict:
+    """A copy of ``model.state_dict()`` on the CPU that keeps the module versions
+    (``_metadata``): torchvision's MNASNet, for one, refuses a state dict without them."""
+    state = model.state_dict()
+    copy = OrderedDict((k, v.detach().cpu().clone()) for k, v in state.items())
+    copy._metadata = getattr(state, "_metadata", None)
+    return copy
 
 
 def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
