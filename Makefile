@@ -24,8 +24,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/lint-imports
 
+# Every chapter runs twice: on smoke (the generated benchmark) and on paper-rehearsal (the paper
+# profile's code path on tiny generated folders in the datasets' real formats, random weights).
 test: lint
 	DUOLIB_PROFILE=smoke $(PY) -m pytest --nbmake --nbmake-timeout=900 tests notebooks
+	DUOLIB_PROFILE=paper-rehearsal $(PY) -m pytest --nbmake --nbmake-timeout=900 notebooks
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_core.py

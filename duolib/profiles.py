@@ -96,6 +96,8 @@ class Profile:
     # Per-dataset changes to the recipe (the paper trains iWildCam with other settings).
     dataset_recipes: dict = field(default_factory=dict)
     baselines: Baselines | None = None
+    # Batch size and timed repeats of the throughput appendix (duolib.throughput).
+    throughput: tuple[int, int] = (128, 10)
 
     def recipe_for(self, dataset: str) -> Recipe:
         return self.dataset_recipes.get(dataset, self.recipe)
@@ -126,6 +128,7 @@ PROFILES = {
         glyph_split_sizes={"train": 2048, "val": 256, "test": 256, "ood": 256},
         zoo=("shufflenet_mini", "lenet", "resnet_mini"),
         large_models=("resnet_mini",),
+        throughput=(128, 3),
         recipe=Recipe(
             batch_size=64,
             lp_epochs=1,
@@ -209,6 +212,7 @@ PROFILES = {
             "vit_base_patch16_clip_224.laion2b_ft_in1k",
         ),
         recipe=Recipe(),
+        throughput=(64, 10),
         # Appendix A.2: iWildCam uses batch size 16 and 12 fine-tuning epochs.
         dataset_recipes={"iwildcam": Recipe(batch_size=16, ft_epochs=12)},
         baselines=Baselines(
@@ -247,6 +251,7 @@ PROFILES["paper-rehearsal"] = replace(
     zoo=("resnet50", "resnet50.a1_in1k", "mnasnet0_75", "shufflenet_v2_x2_0", "efficientnet_b2"),
     large_models=("resnet50",),
     recipe=_REHEARSAL_RECIPE,
+    throughput=(4, 2),
     dataset_recipes={"iwildcam": replace(_REHEARSAL_RECIPE, batch_size=4)},
     baselines=Baselines(
         dataset="caltech256",

@@ -76,12 +76,12 @@ def measure_profile(
 ) -> pd.DataFrame:
     """Throughput of every model of the profile's zoo and of every Duo (a DataFrame).
 
-    Defaults: batch 64 on ``paper`` else 128; 3 repeats on ``smoke`` else 10; mixed precision
-    when a GPU is present.
+    Defaults: the profile's ``throughput`` batch size and repeats; mixed precision when a GPU is
+    present.
     """
     settings = profiles.get(profile)
-    batch_size = batch_size or (64 if settings.name == "paper" else 128)
-    repeats = repeats or (3 if settings.name == "smoke" else 10)
+    batch_size = batch_size or settings.throughput[0]
+    repeats = repeats or settings.throughput[1]
     amp = torch.cuda.is_available() if amp is None else amp
     systems = [(name,) for name in settings.zoo] + duo_pairs(settings)
     rows = []

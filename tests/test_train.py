@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
+import torchvision
+from PIL import Image
+from torchvision.transforms import v2
 
 import duolib as dl
 from duolib import train
@@ -225,3 +230,53 @@ def test_replicas_are_independently_trained(smoke_cache):
     assert meta["model"] == "lenet@1"
     pairs = zip(a.state_dict().values(), b.state_dict().values(), strict=True)
     assert any(not torch.equal(x, y) for x, y in pairs)
+
+
+class _SpyAugment(torch.nn.Module):
+    """RandAugment that records what it was given (the paper path augments PIL images), in a
+    file: data loader workers run it in other processes."""
+
+    def __init__(self, log):
+        super().__init__()
+        self.log, self.augment = log, v2.RandAugment()
+
+    def forward(self, image):
+        with open(self.log, "a") as f:
+            f.write(("PIL" if isinstance(image, Image.Image) else type(image).__name__) + "\n")
+        return self.augment(image)
+
+
+def test_lpft_fine_tunes_a_torchvision_model_on_a_fake_caltech_folder(tmp_path, monkeypatch):
+    """The paper path end to end for one model: generated Caltech 256 folder, weights file,
+    per-model transform, RandAugment on the PIL image, one LP epoch and one FT epoch, and a
+    fine-tune that reloads (MNASNet needs its module versions in the state dict)."""
+    monkeypatch.setenv("DUOLIB_CACHE", str(tmp_path))
+    rehearsal = dl.profiles.get("paper-rehearsal")
+    settings = replace(
+        rehearsal,
+        name="lpft-on-caltech",
+        zoo=("mnasnet0_5",),
+        recipe=replace(rehearsal.recipe, trials=1),
+        baselines=None,
+    )
+    log = tmp_path / "augmented.txt"
+    monkeypatch.setattr(train.lpft, "randaugment", lambda _: _SpyAugment(log))
+    (trial,) = train.finetune_trials("mnasnet0_5", settings, "caltech256")
+    assert [h["epoch"] for h in trial["history"]] == [1]
+    assert [h["epoch"] for h in trial["lp_history"]] == [1]
+    train_set = dl.data.load("caltech256", "train", settings)
+    seen = log.read_text().split()
+    assert set(seen) == {"PIL"} and len(seen) == len(train_set)
+    model = train.load_trial(trial, num_classes=len(train_set.classes))
+    assert dl.zoo.classifier(model).out_features == len(train_set.classes) == 5
+
+
+def test_cpu_state_dict_keeps_module_versions_for_mnasnet():
+    source = torchvision.models.mnasnet0_5(weights=None)
+    state = train.cpu_state_dict(source)
+    plain = {k: v.clone() for k, v in state.items()}  # what a dict copy loses: _metadata
+    target = torchvision.models.mnasnet0_5(weights=None)
+    target.load_state_dict(state)
+    assert all(torch.equal(target.state_dict()[k], v) for k, v in state.items())
+    with pytest.raises(ValueError, match="version"):
+        target.load_state_dict(plain)

@@ -17,12 +17,21 @@ from .lpft import (
     pretrained,
     search_space,
 )
-from .runtime import Runtime, accuracy, head_features, predict_logits, runtime, to_input
+from .runtime import (
+    Runtime,
+    accuracy,
+    cpu_state_dict,
+    head_features,
+    predict_logits,
+    runtime,
+    to_input,
+)
 
 __all__ = [
     "TRAIN_VERSION",
     "Runtime",
     "accuracy",
+    "cpu_state_dict",
     "finetune_trials",
     "finetuned",
     "head_features",

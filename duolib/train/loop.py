@@ -122,7 +122,12 @@ def run_epochs(
         start = time.perf_counter()
         total_loss, seen = 0.0, 0
         batches = loader(train_set, batch_size, True, seed, epoch, rt)
-        bar = tqdm(batches, desc=f"{desc} {epoch + 1}/{epochs}", leave=False)
+        # tqdm.auto's asyncio class calls iter() on what it wraps and tqdm iterates it again:
+        # on a DataLoader that starts the workers twice and decodes batches that are thrown
+        # away. Wrapping one iterator avoids it.
+        bar = tqdm(
+            iter(batches), total=len(batches), desc=f"{desc} {epoch + 1}/{epochs}", leave=False
+        )
         for images, targets in bar:
             targets = targets.to(rt.device)
             inputs = to_input(images, rt.device, mean, std)

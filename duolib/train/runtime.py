@@ -110,7 +110,9 @@ def predict_logits(model, dataset, batch_size=512, rt: Runtime | None = None, de
     outputs, labels = [], []
     mean, std = normalisation(dataset)
     batches = loader(dataset, batch_size, shuffle=False)
-    for images, targets in tqdm(batches, desc=desc, leave=False, disable=desc is None):
+    # One iterator: tqdm.auto would otherwise start the loader's workers twice (see loop.py).
+    bar = tqdm(iter(batches), total=len(batches), desc=desc, leave=False, disable=desc is None)
+    for images, targets in bar:
         outputs.append(model(to_input(images, rt.device, mean, std)).float().cpu())
         labels.append(targets)
     return torch.cat(outputs).numpy(), torch.cat(labels).numpy()
