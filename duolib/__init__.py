@@ -13,7 +13,8 @@ Modules, in the order data flows: ``profiles`` and ``cache``; ``data``, ``zoo`` 
 ``calibrate``, ``duo``, ``uncertainty``, ``metrics`` (with its metric registry); ``baselines``
 (soups, ensembles, IVON, Laplace); ``experiments`` (the results table), ``claims`` (bootstrap
 and the claim table), ``tables`` (the paper's tables), ``plots``, ``throughput``; ``chapter``
-(what the notebooks glue); ``reference`` (the released code's definitions, for comparison).
+(what the notebooks glue); ``cli`` (``python -m duolib``: one fit per call, for clusters);
+``reference`` (the released code's definitions, for comparison).
 """
 
 from . import (
@@ -22,6 +23,7 @@ from . import (
     cache,
     chapter,
     claims,
+    cli,
     data,
     experiments,
     members,
@@ -47,6 +49,7 @@ __all__ = [
     "cache",
     "chapter",
     "claims",
+    "cli",
     "data",
     "evaluate",
     "experiments",

@@ -164,6 +164,7 @@ def _build(dataset: str, model_name: str, settings: Profile):
 
         if rt.is_main:
             cache.atomic_directory(entry_dir(dataset, model_name, split, settings), write)
+    train.barrier(rt)  # under torchrun, the other ranks read what rank 0 just wrote
 
 
 def _ensure(dataset: str, model: str, split: str, settings: Profile) -> Path:

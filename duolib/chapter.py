@@ -6,8 +6,12 @@ helpers do it in one line per group of values. They need ``myst-nb`` (the ``book
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import matplotlib.pyplot as plt
 import numpy as np
+
+from . import profiles
 
 
 def _glue():
@@ -33,3 +37,26 @@ def glue_figure(name: str, figure) -> None:
     """Glue a matplotlib figure under ``name`` and close it (the book shows the glued copy)."""
     _glue()(name, figure, display=False)
     plt.close(figure)
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line of Markdown that Jupyter, Colab and the book render as Markdown (plain text
+    elsewhere), without importing IPython."""
+
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def profile_note(profile) -> Note:
+    """The line at the top of a chapter that says which profile computed its numbers."""
+    settings = profiles.get(profile)
+    return Note(
+        f"**Profile `{settings.name}`**: {settings.description} "
+        f"({settings.runs_on}; datasets: {', '.join(settings.datasets)})."
+    )

@@ -67,6 +67,10 @@ sns.set_theme(style="whitegrid", context="notebook")
 print(f"profile {settings.name}: datasets {settings.datasets}, {len(settings.zoo)} models")
 print(f"cache: {dl.cache.root()}  (set DUOLIB_CACHE to move it)")
 
+
+# %%
+dl.chapter.profile_note(profile)
+
 # %% [markdown]
 # ## The data
 #
@@ -181,6 +185,25 @@ glue_figure("fig_zoo_size_accuracy", fig)
 # the shift is real. Training the whole zoo took {glue:text}`train_minutes_total:.1f` minutes
 # of compute when it was trained. As in the paper's Figure 2, accuracy grows with compute but
 # not uniformly across families; chapter 01 places this zoo beside torchvision's.
+#
+# ## Scaling out: the paper's grid on a cluster
+#
+# Every (dataset, model) fit is independent, and the bank is safe under concurrent writers: two
+# processes that need the same entry build it once (the second waits on a lock file, then reads
+# it), and an interrupted fine-tune resumes from its last finished epoch. So the paper's grid,
+# hundreds of GPU-hours, runs as one job per line of this list:
+
+# %%
+grid = dl.cli.tasks(settings)
+print(f"{len(grid)} fits, e.g. python -m duolib fit --profile {settings.name} --task 0:")
+pd.DataFrame(grid, columns=["dataset", "model"]).head(8)
+
+# %% [markdown]
+# On Slurm, an array job runs `python -m duolib fit --profile paper --task
+# $SLURM_ARRAY_TASK_ID` with one shared `DUOLIB_CACHE` (submitit's `map_array` or Ray's
+# `ray.remote` can call `duolib.cli.fit(dataset, model, "paper")` the same way). To give one fit
+# several GPUs, launch it with `torchrun --nproc-per-node N -m duolib fit ...`: the training loop
+# then uses DistributedDataParallel. The README estimates the GPU-hours per dataset.
 #
 # ## Summary
 #

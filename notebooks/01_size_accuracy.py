@@ -59,6 +59,10 @@ from duolib.chapter import glue_figure, glue_numbers
 print(f"profile: {dl.profiles.get(profile).name} ({dl.profiles.get(profile).description})")
 sns.set_theme(style="whitegrid", context="notebook")
 
+
+# %%
+dl.chapter.profile_note(profile)
+
 # %% [markdown]
 # ## The claim
 #

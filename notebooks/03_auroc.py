@@ -55,6 +55,10 @@ from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 
+
+# %%
+dl.chapter.profile_note(profile)
+
 # %% tags=["hide-output"]
 table = experiments.results(profile)
 gains = claims.duo_gains(profile)

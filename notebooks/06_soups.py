@@ -65,6 +65,10 @@ dataset = settings.baseline_dataset
 base = settings.baselines.soup_model
 greedy, uniform = f"{base}:greedy_soup", f"{base}:uniform_soup"
 
+
+# %%
+dl.chapter.profile_note(profile)
+
 # %% tags=["hide-output"]
 # Fine-tunes the ingredients (cached), mixes both soups and stores their logits in the bank.
 soup_meta = bank.meta(dataset, greedy, "test", settings)

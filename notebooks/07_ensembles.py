@@ -72,6 +72,10 @@ members = b.ensemble_members
 base = members[0]
 base_gflops = zoo.get(base).gflops
 
+
+# %%
+dl.chapter.profile_note(profile)
+
 # %% tags=["hide-output"]
 # Trains (or loads) every member and stores its logits in the bank.
 member_meta = pd.DataFrame(

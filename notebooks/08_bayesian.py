@@ -69,6 +69,10 @@ b = settings.baselines
 dataset = settings.baseline_dataset
 split = "test"
 
+
+# %%
+dl.chapter.profile_note(profile)
+
 # %% tags=["hide-output"]
 # Fine-tunes with IVON and fits the Laplace approximation (both cached), and draws IVON's samples.
 ivon_base, laplace_base = b.ivon_model, b.laplace_model

@@ -54,6 +54,10 @@ from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 
+
+# %%
+dl.chapter.profile_note(profile)
+
 # %% tags=["hide-output"]
 entropy_table = experiments.results(profile, uncertainty="entropy")
 gains = {

@@ -56,6 +56,10 @@ from duolib.chapter import glue_figure, glue_numbers
 
 sns.set_theme(style="whitegrid", context="notebook")
 
+
+# %%
+dl.chapter.profile_note(profile)
+
 # %%
 measured = throughput.measure_profile(profile)
 on_gpu = torch.cuda.is_available()

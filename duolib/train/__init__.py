@@ -20,6 +20,7 @@ from .lpft import (
 from .runtime import (
     Runtime,
     accuracy,
+    barrier,
     cpu_state_dict,
     head_features,
     predict_logits,
@@ -31,6 +32,7 @@ __all__ = [
     "TRAIN_VERSION",
     "Runtime",
     "accuracy",
+    "barrier",
     "cpu_state_dict",
     "finetune_trials",
     "finetuned",
