@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import cache, data, members, profiles, train, zoo
-from .calibrate import fit_temperature
+from .calibrate import UNIFORM_TEMPERATURE, fit_temperature
 from .profiles import Profile
 
 BANK_VERSION = 2
@@ -86,6 +86,9 @@ def entry_dir(dataset: str, model: str, split: str, profile: str | Profile | Non
         settings.glyph_split_sizes,
         settings.recipe,
         *extra,
+        *data.cache_key_parts(dataset, settings, zoo.preprocessing(model)),
+        # A per-dataset recipe (iWildCam's) must change the key too.
+        *(() if dataset in data.GLYPH_TASKS else (settings.recipe_for(dataset),)),
     )
     return cache.root() / "bank" / settings.name / f"{dataset}-{split}-{model}-{key}"
 
@@ -144,6 +147,8 @@ def _build(dataset: str, model_name: str, settings: Profile):
             "params": entry.params,
             "accuracy": train.accuracy(logits, labels),
             "temperature": temperature,
+            # Validation logits at chance (random weights) or misaligned labels.
+            "uninformative": temperature >= UNIFORM_TEMPERATURE,
             "num_samples": int(len(labels)),
             "num_classes": int(logits.shape[1]),
             "pretraining": train_meta.get("pretraining"),

@@ -11,6 +11,7 @@ The root is ``$DUOLIB_CACHE`` if set, else ``~/.cache/duolib``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from filelock import FileLock, Timeout
+from filelock import FileLock, SoftFileLock, Timeout
 from tqdm.auto import tqdm
 
 
@@ -35,10 +36,28 @@ def root() -> Path:
     return path
 
 
+# Put in a dataclass field's metadata: the field is left out of cache keys while it holds its
+# default, so adding a setting keeps every existing key (and cache entry) valid.
+NEW_SETTING = {"key_omits_default": True}
+
+
 def key(*parts) -> str:
-    """A short stable hash of JSON-serialisable ``parts`` (dicts are sorted by key)."""
-    text = json.dumps(parts, sort_keys=True, default=str)
+    """A short stable hash of JSON-serialisable ``parts`` (dicts are sorted by key; dataclasses
+    by their repr, without ``NEW_SETTING`` fields at their defaults)."""
+    text = json.dumps(parts, sort_keys=True, default=_describe)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _describe(obj) -> str:
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        return str(obj)
+    shown = [
+        f"{f.name}={getattr(obj, f.name)!r}"
+        for f in dataclasses.fields(obj)
+        if f.repr
+        and not (f.metadata.get("key_omits_default") and getattr(obj, f.name) == f.default)
+    ]
+    return f"{type(obj).__qualname__}({', '.join(shown)})"
 
 
 def file_sha256(path: Path) -> str:
@@ -108,10 +127,11 @@ def ensure(
     too, as the bank writes every split of a model at once). An entry that exists but fails
     verification (an interrupted write, a changed file) is reported and rebuilt, never used.
 
-    The build holds the lock file ``lock`` (default: beside ``directory``): a second process
+    The build holds the lock file ``lock`` (default: ``lock_path(directory)``): a second process
     asking for the same entry waits, then reads what the first built. Under ``torchrun`` the
-    ranks of one job build together, so they take no lock (two multi-GPU jobs must not build
-    the same entry at once).
+    ranks of one job build together, so they take no lock: two multi-GPU jobs must not build
+    the same entry at once (run concurrent jobs on one cache single-process, or give torchrun
+    jobs fits that share nothing, e.g. not a soup and its base model's zoo fit).
     """
     if verified(directory):
         return directory
@@ -143,14 +163,24 @@ def _build_lock(path: Path, what: str):
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(path)
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        tqdm.write(f"waiting for another process that is building {what} ({path.name})", sys.stderr)
-        lock.acquire()
+        _acquire(lock, path, what)
+    except (NotImplementedError, OSError):
+        # A network file system without flock (Lustre mounted without it): fall back to a lock
+        # file whose existence is the lock (left behind if the process is killed: delete it).
+        lock = SoftFileLock(path.with_suffix(".softlock"))
+        _acquire(lock, path, what)
     try:
         yield
     finally:
         lock.release()
+
+
+def _acquire(lock, path: Path, what: str) -> None:
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        tqdm.write(f"waiting for another process that is building {what} ({path.name})", sys.stderr)
+        lock.acquire()
 
 
 def build_once(directory: Path, write: Callable[[Path], None], what: str = "cache entry") -> Path:

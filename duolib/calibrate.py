@@ -10,6 +10,8 @@ from .logit_weights import W_MAX, fit_weights
 # A weight (inverse temperature) below this means the logits carry no usable information
 # about the labels: scaling them towards zero (a uniform prediction) is what minimises NLL.
 _MIN_WEIGHT = 1e-6
+# What fit_temperature returns for logits that carry no information: the uniform prediction.
+UNIFORM_TEMPERATURE = 1 / _MIN_WEIGHT
 
 
 def fit_temperature(logits, labels) -> float:

@@ -74,6 +74,12 @@ def main(argv=None) -> int:
     else:
         parser.error("give --dataset and --model, or --task")
     info = fit(dataset, model, settings)
+    if info.get("uninformative"):
+        print(
+            f"WARNING: {model}'s validation logits on {dataset} carry no information about the "
+            "labels (a model at chance, or labels misaligned with the model's classes)",
+            file=sys.stderr,
+        )
     print(
         f"{model} on {dataset} ({settings.name}): {info['split']} accuracy "
         f"{info['accuracy']:.4f}, trained in {info['train_seconds']:.0f} s"

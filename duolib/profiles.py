@@ -34,6 +34,8 @@ class Recipe:
     wd_range: tuple[float, float] = (1e-8, 1e-5)
     trials: int = 4
     randaugment: tuple[int, int] = (2, 9)  # (num_ops, magnitude) during fine-tuning
+    # A random horizontal flip after RandAugment (the released code's).
+    hflip: bool = field(default=False, metadata=cache.NEW_SETTING)
     pretrain_epochs: int = 0  # 0: models come pretrained (torchvision/timm weights)
     pretrain_lr: float = 4e-3
     pretrain_wd: float = 0.05
@@ -56,7 +58,7 @@ class Baselines:
     ensemble_sizes: tuple[int, ...]
     # Where soups, IVON and Laplace are trained and compared (the paper: Caltech 256), and where
     # the deep ensembles are (the paper: ImageNet); None: the profile's first dataset.
-    dataset: str | None = None
+    dataset: str | None = field(default=None, metadata=cache.NEW_SETTING)
     ensemble_dataset: str | None = None
     ensemble_subsets: int = 32  # random subsets of each size (fewer if fewer exist)
     # Sidekicks of Table 1's Duos; empty: every zoo model cheaper than the ensemble's base.
@@ -89,7 +91,7 @@ class Profile:
     # ``$DUOLIB_WEIGHTS`` (or the hubs). A dict of sizes: tiny folders in the datasets' real
     # formats that ``duolib.data.fake`` generates, and randomly initialised weights files that
     # ``zoo.write_weights`` writes -- the same loaders and builders, fed generated files.
-    generated_data: dict | None = None
+    generated_data: dict | None = field(default=None, metadata=cache.NEW_SETTING)
     zoo: tuple[str, ...] = ()
     large_models: tuple[str, ...] = ()
     recipe: Recipe = Recipe()
@@ -97,7 +99,7 @@ class Profile:
     dataset_recipes: dict = field(default_factory=dict)
     baselines: Baselines | None = None
     # Batch size and timed repeats of the throughput appendix (duolib.throughput).
-    throughput: tuple[int, int] = (128, 10)
+    throughput: tuple[int, int] = field(default=(128, 10), metadata=cache.NEW_SETTING)
 
     def recipe_for(self, dataset: str) -> Recipe:
         return self.dataset_recipes.get(dataset, self.recipe)
@@ -211,10 +213,10 @@ PROFILES = {
             "tf_efficientnetv2_l.in21k_ft_in1k",
             "vit_base_patch16_clip_224.laion2b_ft_in1k",
         ),
-        recipe=Recipe(),
+        recipe=Recipe(hflip=True),
         throughput=(64, 10),
         # Appendix A.2: iWildCam uses batch size 16 and 12 fine-tuning epochs.
-        dataset_recipes={"iwildcam": Recipe(batch_size=16, ft_epochs=12)},
+        dataset_recipes={"iwildcam": Recipe(batch_size=16, ft_epochs=12, hflip=True)},
         baselines=Baselines(
             dataset="caltech256",
             # Section 5.5 / A.4: sixteen ConvNeXt-Base fine-tunes on Caltech 256.
@@ -237,7 +239,9 @@ PROFILES = {
 # The paper profile's code path at toy size, for CI: the same datasets in their real on-disk
 # formats (tiny generated folders), the same builders with randomly initialised weights files,
 # Table 1's models. Only sizes differ from ``paper``; its numbers mean nothing.
-_REHEARSAL_RECIPE = Recipe(batch_size=8, lp_epochs=1, ft_epochs=1, trials=2, eval_batch_size=16)
+_REHEARSAL_RECIPE = replace(
+    PROFILES["paper"].recipe, batch_size=8, lp_epochs=1, ft_epochs=1, trials=2, eval_batch_size=16
+)
 PROFILES["paper-rehearsal"] = replace(
     PROFILES["paper"],
     name="paper-rehearsal",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -9,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from duolib import cache
+from duolib import bank, cache
+from duolib.data import paper
 
 
 def test_build_once_builds_then_reuses(tmp_path):
@@ -101,3 +103,31 @@ def test_two_processes_building_one_entry_build_it_once(tmp_path):
     assert [out.strip() for out, _ in outputs] == ["42", "42"]
     assert log.read_text() == "built\n"  # the second process waited and read the first's entry
     assert any("waiting for another process" in err for _, err in outputs)
+
+
+def test_a_new_setting_at_its_default_keeps_existing_keys():
+    @dataclasses.dataclass(frozen=True)
+    class Recipe:
+        epochs: int = 4
+
+    old = cache.key(Recipe())
+
+    @dataclasses.dataclass(frozen=True)
+    class Recipe:  # the same recipe after a release adds a setting  # noqa: F811
+        epochs: int = 4
+        hflip: bool = dataclasses.field(default=False, metadata=cache.NEW_SETTING)
+
+    assert cache.key(Recipe()) == old
+    assert cache.key(Recipe(hflip=True)) != old
+    assert cache.key(Recipe(epochs=5)) != old
+
+
+def test_paper_bank_keys_follow_the_model_preprocessing_and_split_version(monkeypatch):
+    before = bank.entry_dir("caltech256", "resnet50", "val", "paper-rehearsal")
+    glyphs = bank.entry_dir("glyphs", "lenet", "val", "smoke")
+    monkeypatch.setattr(paper, "DATA_VERSION", paper.DATA_VERSION + 1)
+    assert bank.entry_dir("caltech256", "resnet50", "val", "paper-rehearsal") != before
+    assert bank.entry_dir("glyphs", "lenet", "val", "smoke") == glyphs
+    monkeypatch.undo()
+    other = bank.entry_dir("caltech256", "efficientnet_b2", "val", "paper-rehearsal")
+    assert other.name.split("-")[-1] != before.name.split("-")[-1]

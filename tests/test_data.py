@@ -336,3 +336,17 @@ def test_fake_root_is_cached_verified_and_used_by_a_profile(tmp_cache):
     assert dl.data.files("caltech256", "test", profile) == dl.data.files(
         "caltech256", "test", root=root
     )
+
+
+def test_common_wrong_imagenet_layouts_are_explained(tmp_path):
+    # The official validation tarball extracts flat; ImageNet-V2's archive into one folder.
+    flat = tmp_path / "imagenet" / "val"
+    flat.mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(flat / "ILSVRC2012_val_00000001.JPEG")
+    with pytest.raises(FileNotFoundError, match="one folder per class"):
+        paper.load("imagenet", "val", root=tmp_path)
+    nested = tmp_path / "imagenet-v2" / "imagenetv2-matched-frequency-format-val" / "0"
+    nested.mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(nested / "a.jpeg")
+    with pytest.raises(FileNotFoundError, match="imagenetv2-matched-frequency-format-val"):
+        paper.load("imagenet", "ood", root=tmp_path)

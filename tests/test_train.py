@@ -260,7 +260,7 @@ def test_lpft_fine_tunes_a_torchvision_model_on_a_fake_caltech_folder(tmp_path, 
         baselines=None,
     )
     log = tmp_path / "augmented.txt"
-    monkeypatch.setattr(train.lpft, "randaugment", lambda _: _SpyAugment(log))
+    monkeypatch.setattr(train.lpft, "randaugment", lambda *_: _SpyAugment(log))
     (trial,) = train.finetune_trials("mnasnet0_5", settings, "caltech256")
     assert [h["epoch"] for h in trial["history"]] == [1]
     assert [h["epoch"] for h in trial["lp_history"]] == [1]

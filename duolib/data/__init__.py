@@ -19,6 +19,7 @@ of the dataset's own transform; ``files(name, split)`` lists a paper split's ima
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import torch
@@ -123,6 +124,18 @@ def panel_name(name: str, split: str) -> str:
     if split not in splits(name):
         raise ValueError(f"dataset {name!r} has splits {splits(name)}, not {split!r}")
     return _PANELS.get((name, split), split)
+
+
+def cache_key_parts(name: str, profile=None, preprocessing=None) -> tuple:
+    """What determines a split's images beyond the dataset's name, for cache keys of models and
+    logits: nothing for the generated benchmark (its own key covers it, and existing caches
+    stay valid); for the paper's datasets, the split procedure's version, the model's
+    preprocessing and, on a rehearsal, the generated folders' sizes."""
+    if name in GLYPH_TASKS:
+        return ()
+    settings = profiles.get(profile)
+    used = preprocessing or paper.DEFAULT_PREPROCESSING
+    return (paper.DATA_VERSION, asdict(used), settings.generated_data)
 
 
 def evaluation_splits(name: str) -> tuple[str, ...]:

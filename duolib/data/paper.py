@@ -48,6 +48,9 @@ from torchvision.transforms import v2
 from .. import zoo
 
 SPLIT_SEED = 42
+# Bump when what a split holds or how its images are prepared changes (2: the released code's
+# random_split, per-model preprocessing on the PIL image, ImageNet-V2 as ImageNet's OOD split).
+DATA_VERSION = 2
 DATASETS = {
     "caltech256": ("train", "val", "test"),
     "imagenet": ("train", "val", "test", "ood"),
@@ -201,7 +204,16 @@ def _imagenet(split, root) -> _Source:
     folder = root / "imagenet" / ("train" if split == "train" else "val")
     if not folder.is_dir():
         _missing("imagenet", folder, root)
-    base = ImageFolder(str(folder))
+    try:
+        base = ImageFolder(str(folder))
+    except FileNotFoundError:  # torchvision's "Couldn't find any class folder": a flat folder
+        _missing(
+            "imagenet",
+            folder,
+            root,
+            "images in one folder per class (wnid), e.g. imagenet/val/n01440764/*.JPEG; the "
+            "official validation tarball extracts flat and needs sorting into class folders",
+        )
     paths = _relative((path for path, _ in base.samples), root)
     if split == "train":
         return _Source(base, np.arange(len(base)), base.classes, paths)
@@ -239,7 +251,10 @@ def _imagenet_ood(root) -> _Source:
         _missing("imagenet-v2", folder, root)
     base = NumberedFolders(folder)
     if not base.samples:
-        _missing("imagenet-v2", folder, root)
+        # The released archive extracts to one folder, imagenetv2-matched-frequency-format-val.
+        nested = [d.name for d in folder.iterdir() if d.is_dir() and not d.name.isdigit()]
+        hint = f" (found the folder {nested[0]!r}: move its 0..999 folders up)" if nested else ""
+        _missing("imagenet-v2", folder, root, LAYOUTS["imagenet-v2"] + hint)
     # Labels index ImageNet's classes in ImageFolder's (sorted wnid) order: the classes of the
     # validation folders on disk where they are (a subset in generated data), else all 1000.
     val = root / "imagenet" / "val"

@@ -50,9 +50,13 @@ def warmup_cosine(total_steps: int, warmup_fraction: float):
     return factor
 
 
-def randaugment(recipe_randaugment):
+def randaugment(recipe_randaugment, hflip: bool = False):
+    """RandAugment(num_ops, magnitude), then a horizontal flip with probability 0.5 if
+    ``hflip`` (the released code's training augmentation for natural images; the generated
+    benchmark's glyphs are not flipped: a mirrored letter is another symbol)."""
     num_ops, magnitude = recipe_randaugment
-    return v2.RandAugment(num_ops=num_ops, magnitude=magnitude)
+    augment = v2.RandAugment(num_ops=num_ops, magnitude=magnitude)
+    return v2.Compose([augment, v2.RandomHorizontalFlip(0.5)]) if hflip else augment
 
 
 class _StopAfter(Exception):

@@ -282,6 +282,7 @@ def finetune_trials(
         replace(recipe, trials=0, lr_range=(0, 0), wd_range=(0, 0)),  # what LP depends on
         TRAIN_VERSION,
         data.glyphs.GENERATOR_VERSION,
+        *data.cache_key_parts(dataset, settings, preprocessing),
     )
     probed: dict = {}  # the linear-probed model, built only if some trial must be trained
 
@@ -313,6 +314,7 @@ def finetune_trials(
             recipe.ft_epochs,
             recipe.warmup_fraction,
             recipe.randaugment,
+            *(("hflip",) if recipe.hflip else ()),  # absent from older keys, which had none
             recipe.batch_size,
             trial_seed,
         )
@@ -330,7 +332,7 @@ def finetune_trials(
                 weight_decay=hyper["weight_decay"],
                 batch_size=recipe.batch_size,
                 warmup_fraction=recipe.warmup_fraction,
-                augment=randaugment(recipe.randaugment),
+                augment=randaugment(recipe.randaugment, recipe.hflip),
                 checkpoint=ckpt,
                 seed=trial_seed,
                 rt=run,
