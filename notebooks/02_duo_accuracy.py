@@ -68,7 +68,7 @@ dl.chapter.profile_note(profile)
 # %% tags=["hide-output"]
 table = experiments.results(profile)
 gains = claims.duo_gains(profile)
-summary = claims.summary(gains, metrics=("accuracy", "macro_f1", "nll", "brier"))
+summary = claims.summary(gains, metrics=("accuracy", "macro_f1", "nll", "brier"), by="panel")
 duos = table[table["mode"] == "weighted"]
 count = len(duos.drop_duplicates(["dataset", "f_large", "f_small"]))
 print(f"{count} Duos from f_large {settings.large_models} on {settings.datasets}")

@@ -79,7 +79,7 @@ gains = claims.duo_gains(profile)
 glue_figure("fig_auroc", dl.plots.metric_vs_balance(table, "auroc"))
 for mode in ("weighted", "uq_only"):
     glue_numbers(f"auroc_{mode}", claims.numbers(gains, "auroc", mode))
-claims.summary(gains, metrics=("auroc",)).round(4)
+claims.summary(gains, metrics=("auroc",), by="panel").round(4)
 
 # %% [markdown]
 # ```{glue:figure} fig_auroc
@@ -120,7 +120,7 @@ glue_figure("fig_ece", dl.plots.metric_vs_balance(table, "ece"))
 singles = table[table["mode"] == "single"]
 glue_numbers("ece", claims.numbers(gains, "ece", "weighted"))
 glue_numbers("ece_single", {"median": singles["ece"].median(), "max": singles["ece"].max()})
-claims.summary(gains, metrics=("ece",)).round(4)
+claims.summary(gains, metrics=("ece",), by="panel").round(4)
 
 # %% [markdown]
 # ```{glue:figure} fig_ece

@@ -76,7 +76,7 @@ glue_figure("fig_aurc", dl.plots.metric_vs_balance(table, "aurc"))
 for metric in ("aurc", "eaurc", "augrc"):
     for mode in ("weighted", "uq_only"):
         glue_numbers(f"{metric}_{mode}", claims.numbers(gains, metric, mode))
-claims.summary(gains, metrics=("aurc", "eaurc", "augrc")).round(4)
+claims.summary(gains, metrics=("aurc", "eaurc", "augrc"), by="panel").round(4)
 
 # %% [markdown]
 # ```{glue:figure} fig_aurc

@@ -72,7 +72,7 @@ gains = claims.duo_gains(profile)
 glue_figure("fig_sac", dl.plots.metric_vs_balance(table, "sac_98"))
 for mode in ("weighted", "uq_only", "unweighted"):
     glue_numbers(f"sac_{mode}", claims.numbers(gains, "sac_98", mode))
-claims.summary(gains, metrics=("sac_98",)).round(4)
+claims.summary(gains, metrics=("sac_98",), by="panel").round(4)
 
 # %% [markdown]
 # ```{glue:figure} fig_sac
