@@ -240,7 +240,7 @@ PROFILES = {
 # formats (tiny generated folders), the same builders with randomly initialised weights files,
 # Table 1's models. Only sizes differ from ``paper``; its numbers mean nothing.
 _REHEARSAL_RECIPE = replace(
-    PROFILES["paper"].recipe, batch_size=8, lp_epochs=1, ft_epochs=1, trials=2, eval_batch_size=16
+    PROFILES["paper"].recipe, batch_size=8, lp_epochs=1, ft_epochs=1, trials=1, eval_batch_size=16
 )
 PROFILES["paper-rehearsal"] = replace(
     PROFILES["paper"],
