@@ -71,7 +71,10 @@ metrics, modes = ("auroc", "aurc", "sac_98"), ("weighted", "uq_only")
 for (name, by_kind), metric, mode in itertools.product(gains.items(), metrics, modes):
     glue_numbers(f"{name}_{metric}_{mode}", claims.numbers(by_kind, metric, mode))
 comparison = pd.concat(
-    [claims.summary(g, metrics, modes).assign(uncertainty=name) for name, g in gains.items()]
+    [
+        claims.summary(g, metrics, modes, by="panel").assign(uncertainty=name)
+        for name, g in gains.items()
+    ]
 )
 comparison.pivot_table(
     index=["split", "mode", "metric"], columns="uncertainty", values=["improved", "significant"]

@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from duolib import profiles
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 STAGE = BUILD / "src"
@@ -80,7 +82,7 @@ def execute(notebook: Path, profile: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="demo", choices=("smoke", "demo", "paper"))
+    parser.add_argument("--profile", default="demo", choices=sorted(profiles.PROFILES))
     args = parser.parse_args()
 
     notebooks = stage()
