@@ -31,7 +31,9 @@ from ..profiles import Profile, Recipe
 from .loop import randaugment, run_epochs, warmup_cosine
 from .runtime import Runtime, barrier, cpu_state_dict, head_features, runtime
 
-TRAIN_VERSION = 2  # bump when training changes, to invalidate cached models
+# Bump when training changes, to invalidate cached models. 3: one DataLoader iterator per epoch
+# (tqdm.auto had created a second one, which drew from the shuffle generator).
+TRAIN_VERSION = 3
 
 
 def linear_probe(model, train_set, val_set, *, epochs, lr, batch_size, seed, rt: Runtime):
