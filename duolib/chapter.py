@@ -1,11 +1,19 @@
-"""What every chapter does with its results: glue numbers and figures for the book.
+"""What every chapter does with its results: sentences, figures and notes that read the same in
+Jupyter, Colab, GitHub's notebook view and the built book.
 
-Chapters glue computed values for the book's ``{glue:text}`` roles and glued figures; these
-helpers do it in one line per group of values. They need ``myst-nb`` (the ``book`` extra).
+A chapter states a computed result with :func:`say`: a Markdown template whose ``{{name:fmt}}``
+placeholders are filled from the values the cell computed. The cell's output is Markdown
+(``text/markdown``), which every notebook front end renders, and which the book renders as MyST
+(``nb_render_markdown_format: myst``), maths included. Figures are shown in the cell's output
+with :func:`figure`, their caption below them; one that another page of the book shows is also
+glued (``glue_as``), which needs ``myst-nb`` (the ``book`` extra).
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -13,35 +21,15 @@ import numpy as np
 
 from . import profiles
 
+MISSING = "n/a"
 
-def _glue():
-    from myst_nb import glue  # optional dependency: only chapters need it
-
-    return glue
-
-
-def glue_numbers(prefix: str, values: dict) -> None:
-    """Glue each ``values[key]`` as ``f"{prefix}_{key}"`` (``prefix=""``: the key alone)."""
-    glue = _glue()
-    for key, value in values.items():
-        glue(f"{prefix}_{key}" if prefix else key, plain(value), display=False)
-
-
-def plain(value):
-    """A numpy scalar as the Python number it holds: the book formats a glued value from its
-    text, and ``np.float64(0.5)`` (numpy >= 2's repr) is not a number to ``{glue:text}``."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def glue_figure(name: str, figure) -> None:
-    """Glue a matplotlib figure under ``name`` and close it (the book shows the glued copy)."""
-    _glue()(name, figure, display=False)
-    plt.close(figure)
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*(?::([^{}]*))?\}\}")
+_OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class Note:
-    """A line of Markdown that Jupyter, Colab and the book render as Markdown (plain text
+    """Markdown that Jupyter, Colab, GitHub and the book render as Markdown (plain text
     elsewhere), without importing IPython."""
 
     text: str
@@ -51,6 +39,103 @@ class Note:
 
     def __repr__(self) -> str:
         return self.text
+
+
+def plain(value):
+    """A numpy scalar as the Python number it holds (``np.float64(0.5)`` prints as
+    ``np.float64(0.5)`` under numpy >= 2, not as a number)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return math.isnan(value)
+    except TypeError:
+        return False
+
+
+def _lookup(name: str, values: Mapping):
+    """``values[name]``, where a dotted name walks into nested mappings (``w.improved_test``)."""
+    current = values
+    for part in name.split("."):
+        if not isinstance(current, Mapping) or part not in current:
+            known = sorted(current) if isinstance(current, Mapping) else []
+            raise KeyError(f"say(): no value named {name!r} (known at {part!r}: {known})")
+        current = current[part]
+    return plain(current)
+
+
+def _fill(template: str, values: Mapping) -> tuple[str, bool]:
+    """The template with every placeholder formatted, and whether any value was missing."""
+    missing = False
+
+    def one(match: re.Match) -> str:
+        nonlocal missing
+        value = _lookup(match.group(1), values)
+        if _is_missing(value):
+            missing = True
+            return MISSING
+        spec = match.group(2) or ""
+        try:
+            return format(value, spec)
+        except (TypeError, ValueError) as err:
+            raise ValueError(
+                f"say(): cannot format {match.group(1)}={value!r} with {spec!r}: {err}"
+            ) from None
+
+    return _PLACEHOLDER.sub(one, template), missing
+
+
+def say(template: str, values: Mapping | None = None, /, **more) -> Note:
+    """A sentence (or paragraph) of Markdown stating computed values.
+
+    ``{{name}}`` or ``{{name:fmt}}`` is replaced by ``format(values[name], fmt)``; a dotted name
+    reads nested mappings (``{{weighted.improved_test:.0%}}``). Values come from ``values`` and
+    the keyword arguments. A missing value (NaN or None) prints as ``n/a``, but a clause written
+    as ``[[...]]`` is left out entirely when a value in it is missing: a profile without an OOD
+    split gets no OOD clause rather than "n/a". An unknown name raises ``KeyError``.
+    """
+    merged = {**(values or {}), **more}
+
+    def optional(match: re.Match) -> str:
+        text, missing = _fill(match.group(1), merged)
+        return "" if missing else text
+
+    text = _OPTIONAL.sub(optional, template)
+    text, _ = _fill(text, merged)
+    return Note(_dedent(text))
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    return textwrap.dedent(text).strip()
+
+
+def _display(obj) -> None:
+    try:
+        from IPython.display import display
+    except ImportError:  # not in a notebook: nothing to show
+        return
+    display(obj)
+
+
+def figure(fig, caption: str | None = None, glue_as: str | None = None) -> None:
+    """Show a matplotlib figure in the cell's output, then its caption (Markdown), and close it.
+
+    ``glue_as``: also glue the figure under that name for another page of the book (the
+    intro's overview figure); the chapter itself shows the displayed copy.
+    """
+    if glue_as is not None:
+        from myst_nb import glue  # optional dependency: only the book needs it
+
+        glue(glue_as, fig, display=False)
+    _display(fig)
+    if caption:
+        _display(Note(f"*Figure: {_dedent(caption)}*"))
+    plt.close(fig)
 
 
 def profile_note(profile) -> Note:

@@ -236,6 +236,51 @@ PROFILES = {
     ),
 }
 
+# The paper's method on what a Colab user can get: Caltech 256 (torchvision downloads it) and a
+# small zoo of pretrained torchvision models: ResNet-50 as f_large (Table 1's) with sidekicks at
+# FLOPs balances from 0.025 to 0.44, Table 1's three among them. LP-FT is the paper's recipe
+# with fewer epochs and one trial, so the zoo fits in about an hour on one T4
+# (``duolib.estimate``; the zoo chapter prints the estimate before training). Baselines: a soup
+# and deep ensembles of ResNet-50 fine-tunes, IVON and last-layer Laplace, all on Caltech 256.
+PROFILES["colab"] = replace(
+    PROFILES["paper"],
+    name="colab",
+    description=(
+        "the paper's method on Caltech 256 with six pretrained torchvision models, sized for one "
+        "Colab GPU (downloads the dataset and the weights)"
+    ),
+    runs_on="one Colab GPU (T4) with internet",
+    expected_minutes="about an hour for the zoo, then minutes per chapter",
+    datasets=("caltech256",),
+    zoo=(
+        "resnet50",
+        "mnasnet0_5",
+        "mnasnet0_75",
+        "shufflenet_v2_x2_0",
+        "efficientnet_b2",
+        "resnet18",
+    ),
+    large_models=("resnet50",),
+    recipe=replace(PROFILES["paper"].recipe, lp_epochs=2, ft_epochs=2, trials=1),
+    dataset_recipes={},
+    throughput=(64, 10),
+    baselines=Baselines(
+        dataset="caltech256",
+        soup_model="resnet50",
+        soup_ingredients=3,
+        ensemble_members=replicas("resnet50", 3),
+        ensemble_sizes=(2, 3),
+        ensemble_dataset="caltech256",
+        ensemble_subsets=4,
+        ensemble_sidekicks=("mnasnet0_75", "shufflenet_v2_x2_0", "efficientnet_b2"),
+        ivon_model="resnet50",
+        ivon_samples=(2, 4, 8),
+        ivon_repeats=2,
+        laplace_model="resnet50",
+        bayes_duo_balance=(0.1, 0.3),
+    ),
+)
+
 # The paper profile's code path at toy size, for CI: the same datasets in their real on-disk
 # formats (tiny generated folders), the same builders with randomly initialised weights files,
 # Table 1's models. Only sizes differ from ``paper``; its numbers mean nothing.
@@ -275,14 +320,30 @@ PROFILES["paper-rehearsal"] = replace(
 )
 
 
+def choose(profile: str | Profile | None = None) -> str:
+    """The name of the profile a chapter runs on: ``profile`` if given, else ``$DUOLIB_PROFILE``,
+    else ``colab`` where a CUDA GPU is present and ``demo`` on a CPU (the README's default)."""
+    if isinstance(profile, Profile):
+        return profile.name
+    name = profile or os.environ.get("DUOLIB_PROFILE")
+    if not name:
+        import torch
+
+        name = "colab" if torch.cuda.is_available() else "demo"
+    return get(name).name
+
+
 def get(profile: str | Profile | None = None) -> Profile:
-    """The profile ``profile`` names (default: ``$DUOLIB_PROFILE``, else ``smoke``).
+    """The profile ``profile`` names (default: :func:`choose`'s: ``$DUOLIB_PROFILE``, else
+    ``colab`` on a GPU and ``demo`` on a CPU).
 
     A ``Profile`` is returned as it is, so public functions can accept either.
     """
     if isinstance(profile, Profile):
         return profile
-    name = profile or os.environ.get("DUOLIB_PROFILE", "smoke")
+    if profile is None:
+        profile = choose()
+    name = profile
     if not isinstance(name, str) or name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
     return PROFILES[name]

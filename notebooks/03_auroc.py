@@ -29,34 +29,40 @@
 # *Expected runtime: seconds (the bootstrap is cached by the previous chapter; about a minute
 # on `demo` if this chapter runs first).*
 
-# %% tags=["parameters"]
-import os
+# %% tags=["parameters", "remove-cell"]
+profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
 
-profile = os.environ.get("DUOLIB_PROFILE", "smoke")
-
-# %% tags=["hide-output"]
-# Setup that also works on Colab: install duolib from the repository if it is not importable.
+# %% tags=["remove-cell"]
+# Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
+# from the book's repository, keeping the torch and torchvision already installed.
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("duolib") is None:
+    keep = []
+    for package in ("torch", "torchvision"):
+        try:
+            keep.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
-        check=True,
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
     )
 
-# %%
+# %% tags=["remove-cell"]
 import seaborn as sns
 
 import duolib as dl
 from duolib import claims, experiments
-from duolib.chapter import glue_figure, glue_numbers
+from duolib.chapter import figure, say
 
+profile = dl.profiles.choose(profile)
 sns.set_theme(style="whitegrid", context="notebook")
 
-
-# %%
+# %% tags=["remove-input"]
 dl.chapter.profile_note(profile)
 
 # %% tags=["hide-output"]
@@ -76,37 +82,37 @@ gains = claims.duo_gains(profile)
 # > improvement [in ECE]."
 
 # %%
-glue_figure("fig_auroc", dl.plots.metric_vs_balance(table, "auroc"))
-for mode in ("weighted", "uq_only"):
-    glue_numbers(f"auroc_{mode}", claims.numbers(gains, "auroc", mode))
+figure(
+    dl.plots.metric_vs_balance(table, "auroc"),
+    r"Correctness AUROC of every Duo against its FLOPs balance (higher is better). Dashed: the "
+    r"temperature-scaled $f_\text{large}$. Compare with the paper's Figure 4.",
+)
 claims.summary(gains, metrics=("auroc",), by="panel").round(4)
 
 # %% [markdown]
-# ```{glue:figure} fig_auroc
-# :name: fig-duo-auroc
-#
-# Correctness AUROC of every Duo against its FLOPs balance (higher is better). Dashed: the
-# temperature-scaled $f_\text{large}$. Compare with the paper's Figure 4.
-# ```
-#
 # ## What we see
-#
-# Weighted Duos raise the AUROC of their $f_\text{large}$ for
-# {glue:text}`auroc_weighted_improved_test:.0%` of Duos on the test split and
-# {glue:text}`auroc_weighted_improved_ood:.0%` on the OOD split; beyond bootstrap noise for
-# {glue:text}`auroc_weighted_significant_test:.0%` and
-# {glue:text}`auroc_weighted_significant_ood:.0%` (significantly worse:
-# {glue:text}`auroc_weighted_worse_test:.0%` and {glue:text}`auroc_weighted_worse_ood:.0%`).
-# UQ-only Duos, whose predictions are $f_\text{large}$'s own, improve AUROC for
-# {glue:text}`auroc_uq_only_improved_test:.0%` (test) and
-# {glue:text}`auroc_uq_only_improved_ood:.0%` (OOD) of Duos, significantly for
-# {glue:text}`auroc_uq_only_significant_test:.0%` and
-# {glue:text}`auroc_uq_only_significant_ood:.0%`, with median gains of
-# {glue:text}`auroc_uq_only_median_test:.4f` and {glue:text}`auroc_uq_only_median_ood:.4f`.
-# The paper's claim that Duos separate right from wrong better
-# **{glue:text}`auroc_weighted_verdict`** for the full Duos on this profile, and
-# **{glue:text}`auroc_uq_only_verdict`** for the UQ-only ablation.
-#
+
+# %% tags=["remove-input"]
+weighted = claims.numbers(gains, "auroc", "weighted")
+uq_only = claims.numbers(gains, "auroc", "uq_only")
+say(
+    r"""
+    Weighted Duos raise the AUROC of their $f_\text{large}$ for {{w.improved_test:.0%}} of
+    Duos on the test split[[ and {{w.improved_ood:.0%}} on the OOD split]]; beyond bootstrap
+    noise for {{w.significant_test:.0%}}[[ and {{w.significant_ood:.0%}}]] (significantly
+    worse: {{w.worse_test:.0%}}[[ and {{w.worse_ood:.0%}}]]). UQ-only Duos, whose predictions
+    are $f_\text{large}$'s own, improve AUROC for {{u.improved_test:.0%}} (test)[[ and
+    {{u.improved_ood:.0%}} (OOD)]] of Duos, significantly for {{u.significant_test:.0%}}[[ and
+    {{u.significant_ood:.0%}}]], with median gains of {{u.median_test:.4f}}[[ and
+    {{u.median_ood:.4f}}]]. The paper's claim that Duos separate right from wrong better
+    **{{w.verdict}}** for the full Duos on this profile, and **{{u.verdict}}** for the UQ-only
+    ablation.
+    """,
+    w=weighted,
+    u=uq_only,
+)
+
+# %% [markdown]
 # Where the full Duo gains less AUROC than its UQ-only ablation, the reason is that AUROC is
 # measured against the Duo's own correctness: a Duo that fixes some of $f_\text{large}$'s
 # *easy* errors is left with harder errors to rank, so part of its improvement shows up in
@@ -116,27 +122,32 @@ claims.summary(gains, metrics=("auroc",), by="panel").round(4)
 # ## Calibration: ECE
 
 # %%
-glue_figure("fig_ece", dl.plots.metric_vs_balance(table, "ece"))
-singles = table[table["mode"] == "single"]
-glue_numbers("ece", claims.numbers(gains, "ece", "weighted"))
-glue_numbers("ece_single", {"median": singles["ece"].median(), "max": singles["ece"].max()})
+figure(
+    dl.plots.metric_vs_balance(table, "ece"),
+    "Expected calibration error (15 bins) of every Duo against its FLOPs balance (lower is "
+    "better).",
+)
 claims.summary(gains, metrics=("ece",), by="panel").round(4)
 
+# %% tags=["remove-input"]
+singles = table[table["mode"] == "single"]
+single = {"median": singles["ece"].median(), "max": singles["ece"].max()}
+say(
+    r"""
+    After temperature scaling, single models already have a median ECE of
+    {{single.median:.3f}} (at most {{single.max:.3f}}). Weighted Duos change it by a median of
+    {{e.median_test:.4f}} (test)[[ and {{e.median_ood:.4f}} (OOD)]]; the change is significant
+    in either direction for few Duos (better: {{e.significant_test:.0%}}[[ /
+    {{e.significant_ood:.0%}}]], worse: {{e.worse_test:.0%}}[[ / {{e.worse_ood:.0%}}]]).
+    """,
+    single=single,
+    e=claims.numbers(gains, "ece", "weighted"),
+)
+
 # %% [markdown]
-# ```{glue:figure} fig_ece
-# :name: fig-duo-ece
-#
-# Expected calibration error (15 bins) of every Duo against its FLOPs balance (lower is better).
-# ```
-#
-# After temperature scaling, single models already have a median ECE of
-# {glue:text}`ece_single_median:.3f` (at most {glue:text}`ece_single_max:.3f`). Weighted Duos
-# change it by a median of {glue:text}`ece_median_test:.4f` (test) and
-# {glue:text}`ece_median_ood:.4f` (OOD); the change is significant in either direction for few
-# Duos (better: {glue:text}`ece_significant_test:.0%` / {glue:text}`ece_significant_ood:.0%`,
-# worse: {glue:text}`ece_worse_test:.0%` / {glue:text}`ece_worse_ood:.0%`). As the paper argues,
-# this is temperature scaling's success rather than the Duo's failure: there is little
-# miscalibration left to remove, whereas the ranking of uncertainties (AUROC) still improves.
+# As the paper argues, this is temperature scaling's success rather than the Duo's failure:
+# there is little miscalibration left to remove, whereas the ranking of uncertainties (AUROC)
+# still improves.
 #
 # ## Summary
 #
