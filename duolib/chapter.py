@@ -11,10 +11,12 @@ glued (``glue_as``), which needs ``myst-nb`` (the ``book`` extra).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -22,6 +24,11 @@ import numpy as np
 from . import profiles
 
 MISSING = "n/a"
+
+# Measured wall times of every chapter per profile, cold (an empty cache, chapters run in book
+# order, so the zoo chapter fills the bank) and warm (everything cached); written by
+# ``scripts/build_book.py --record-runtimes``.
+RUNTIMES = Path(__file__).with_name("chapter_runtimes.json")
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*(?::([^{}]*))?\}\}")
 _OPTIONAL = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
@@ -138,10 +145,44 @@ def figure(fig, caption: str | None = None, glue_as: str | None = None) -> None:
     plt.close(fig)
 
 
-def profile_note(profile) -> Note:
-    """The line at the top of a chapter that says which profile computed its numbers."""
+def duration(seconds: float) -> str:
+    """``14 s``, ``4 min 48 s``, ``1 h 02 min``."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def runtime_note(profile, chapter: str) -> str:
+    """What this chapter took on this profile, cold and warm, as measured (or that it was not)."""
+    name = profiles.get(profile).name
+    table = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
+    runs = {state: run for state, run in table.get(name, {}).items() if chapter in run["seconds"]}
+    if not runs:
+        return f"No runtime of this chapter has been measured on `{name}`."
+    parts = []
+    for state, words in (("warm", "with everything cached"), ("cold", "from an empty cache")):
+        if state in runs:
+            run = runs[state]
+            note = f"; {run['note']}" if run.get("note") else ""
+            parts.append(
+                f"{duration(run['seconds'][chapter])} {words} ({run['machine']}, "
+                f"{run['date']}{note})"
+            )
+    return "Measured runtime of this chapter: " + "; ".join(parts) + "."
+
+
+def profile_note(profile, chapter: str | None = None) -> Note:
+    """The lines at the top of a chapter: which profile computed its numbers and, given the
+    chapter's name, how long the chapter took on it (cold: run in book order from an empty
+    cache, where the zoo chapter fills the bank; warm: everything cached)."""
     settings = profiles.get(profile)
-    return Note(
+    text = (
         f"**Profile `{settings.name}`**: {settings.description} "
         f"({settings.runs_on}; datasets: {', '.join(settings.datasets)})."
     )
+    if chapter is not None:
+        text += f" {runtime_note(settings, chapter)}"
+    return Note(text)

@@ -261,7 +261,7 @@ PROFILES["colab"] = replace(
         "resnet18",
     ),
     large_models=("resnet50",),
-    recipe=replace(PROFILES["paper"].recipe, lp_epochs=2, ft_epochs=2, trials=1),
+    recipe=replace(PROFILES["paper"].recipe, ft_epochs=4, trials=1),
     dataset_recipes={},
     throughput=(64, 10),
     baselines=Baselines(

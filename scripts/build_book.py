@@ -77,12 +77,53 @@ def execute(notebook: Path, profile: str) -> float:
         )
         print("".join(err.traceback[-3:]), file=sys.stderr)
         sys.exit(1)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    hide_injected_parameters(notebook)
+    return seconds
+
+
+def hide_injected_parameters(notebook: Path) -> None:
+    """Tag papermill's injected-parameters cell ``remove-cell``: plumbing, not the chapter."""
+    import nbformat
+
+    executed = nbformat.read(notebook, as_version=4)
+    for cell in executed.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(executed, notebook)
+
+
+def record_runtimes(profile: str, cache_state: str, timings: dict) -> None:
+    """Merge this build's per-chapter wall times into the table the chapters' headers read."""
+    import datetime
+    import os
+
+    import torch
+
+    from duolib import chapter
+
+    table = json.loads(chapter.RUNTIMES.read_text()) if chapter.RUNTIMES.exists() else {}
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    entry = table.setdefault(profile, {})
+    entry[cache_state] = {
+        "machine": f"{os.cpu_count()} CPU cores" + (f", {device}" if device != "CPU" else ""),
+        "date": datetime.date.today().isoformat(),
+        "seconds": {k: v for k, v in timings.items() if k[:2].isdigit()},
+    }
+    chapter.RUNTIMES.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    print(f"recorded {cache_state} runtimes of {profile} in {chapter.RUNTIMES}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="demo", choices=sorted(profiles.PROFILES))
+    parser.add_argument(
+        "--record-runtimes",
+        choices=("cold", "warm"),
+        help="store the chapters' wall times as this profile's cold (empty cache, book order) "
+        "or warm (everything cached) runtimes, which the chapters' headers state",
+    )
     args = parser.parse_args()
 
     notebooks = stage()
@@ -114,6 +155,8 @@ def main() -> None:
     if result.returncode != 0:
         print("\nBOOK BUILD FAILED: jupyter-book reported errors (see above).", file=sys.stderr)
         sys.exit(result.returncode)
+    if args.record_runtimes:
+        record_runtimes(args.profile, args.record_runtimes, timings)
     print("\nwall time per step (s):")
     for name, seconds in timings.items():
         print(f"  {name:<28} {seconds:>7}")

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import jupytext
 import pytest
+import yaml
 
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
 SOURCES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+PARAMETERS = 'profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU'
 
 
 def test_there_are_chapters():
@@ -33,15 +37,67 @@ def test_paired_ipynb_is_in_sync_and_has_no_outputs(source):
     )
 
 
+def _repository() -> tuple[str, str]:
+    """(``https://github.com/owner/name``, branch) from ``_config.yml``, the one place they are."""
+    url = CONFIG["repository"]["url"].rstrip("/")
+    assert url.startswith("https://github.com/") and url.count("/") == 4, url
+    return url, CONFIG["repository"].get("branch", "main")
+
+
+def test_the_book_makes_colab_launch_buttons_from_the_repository():
+    assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+    assert CONFIG["repository"].get("path_to_book", "") == ""
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_badge_and_setup_cell_point_at_the_configured_repository(source):
+    url, branch = _repository()
+    cells = jupytext.read(source).cells
+    owner_name = url.removeprefix("https://github.com/")
+    badge = (
+        f"(https://colab.research.google.com/github/{owner_name}/blob/{branch}/notebooks/"
+        f"{source.stem}.ipynb)"
+    )
+    assert badge in cells[0].source, f"{source.name}: the Colab badge must link {badge}"
+    setup = [c for c in cells if c.cell_type == "code"][1]
+    assert f'"duolib[book] @ git+{url}"' in setup.source, f"{source.name}: set-up installs {url}"
+    for cell in cells:
+        for other in re_urls(cell.source):
+            assert other.startswith(url) or "github.com" not in other, (
+                f"{source.name} names another repository: {other}"
+            )
+
+
+def re_urls(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"https?://[^\s)\"']+", text)
+
+
+def test_readme_names_the_configured_repository():
+    url, _ = _repository()
+    readme = (ROOT / "README.md").read_text()
+    for other in re_urls(readme):
+        assert other.startswith(url) or "github.com/" not in other or "colab" in other, other
+    assert url in readme
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_chapter_skeleton(source):
+    """Title and badge, then the plumbing the book removes: parameters, Colab set-up, imports
+    that choose the profile; then the profile note (its input removed in the book)."""
     cells = jupytext.read(source).cells
     assert cells[0].cell_type == "markdown" and cells[0].source.startswith("# "), "title first"
     assert "colab.research.google.com" in cells[0].source, "Colab badge in the title cell"
     code = [c for c in cells if c.cell_type == "code"]
-    assert "parameters" in code[0].metadata.get("tags", []), "first code cell tagged parameters"
-    assert 'os.environ.get("DUOLIB_PROFILE", "smoke")' in code[0].source
-    assert "hide-output" in code[1].metadata.get("tags", []), "setup cell tagged hide-output"
+    tags = [c.metadata.get("tags", []) for c in code]
+    assert "parameters" in tags[0], "first code cell tagged parameters"
+    assert code[0].source == PARAMETERS
+    assert "remove-cell" in tags[0] and "remove-cell" in tags[1], "plumbing stays out of the book"
+    assert "dl.profiles.choose(profile)" in code[2].source, "the imports cell chooses the profile"
+    note = f'dl.chapter.profile_note(profile, "{source.stem}")'
+    notes = [i for i, c in enumerate(code) if note in c.source]
+    assert notes and "remove-input" in tags[notes[0]], f"{source.name}: {note} (remove-input)"
 
 
 MAX_CELL_LINES = 15
