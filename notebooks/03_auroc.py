@@ -63,7 +63,7 @@ profile = dl.profiles.choose(profile)
 sns.set_theme(style="whitegrid", context="notebook")
 
 # %% tags=["remove-input"]
-dl.chapter.profile_note(profile)
+dl.chapter.profile_note(profile, "03_auroc")
 
 # %% tags=["hide-output"]
 table = experiments.results(profile)
@@ -94,19 +94,26 @@ claims.summary(gains, metrics=("auroc",), by="panel").round(4)
 
 # %% tags=["remove-input"]
 weighted = claims.numbers(gains, "auroc", "weighted")
-uq_only = claims.numbers(gains, "auroc", "uq_only")
 say(
     r"""
     Weighted Duos raise the AUROC of their $f_\text{large}$ for {{w.improved_test:.0%}} of
     Duos on the test split[[ and {{w.improved_ood:.0%}} on the OOD split]]; beyond bootstrap
     noise for {{w.significant_test:.0%}}[[ and {{w.significant_ood:.0%}}]] (significantly
-    worse: {{w.worse_test:.0%}}[[ and {{w.worse_ood:.0%}}]]). UQ-only Duos, whose predictions
-    are $f_\text{large}$'s own, improve AUROC for {{u.improved_test:.0%}} (test)[[ and
-    {{u.improved_ood:.0%}} (OOD)]] of Duos, significantly for {{u.significant_test:.0%}}[[ and
-    {{u.significant_ood:.0%}}]], with median gains of {{u.median_test:.4f}}[[ and
-    {{u.median_ood:.4f}}]]. The paper's claim that Duos separate right from wrong better
-    **{{w.verdict}}** for the full Duos on this profile, and **{{u.verdict}}** for the UQ-only
-    ablation.
+    worse: {{w.worse_test:.0%}}[[ and {{w.worse_ood:.0%}}]]).
+    """,
+    w=weighted,
+)
+
+# %% tags=["remove-input"]
+uq_only = claims.numbers(gains, "auroc", "uq_only")
+say(
+    r"""
+    UQ-only Duos, whose predictions are $f_\text{large}$'s own, improve AUROC for
+    {{u.improved_test:.0%}} (test)[[ and {{u.improved_ood:.0%}} (OOD)]] of Duos, significantly
+    for {{u.significant_test:.0%}}[[ and {{u.significant_ood:.0%}}]], with median gains of
+    {{u.median_test:.4f}}[[ and {{u.median_ood:.4f}}]]. The paper's claim that Duos separate
+    right from wrong better **{{w.verdict}}** for the full Duos on this profile, and
+    **{{u.verdict}}** for the UQ-only ablation.
     """,
     w=weighted,
     u=uq_only,

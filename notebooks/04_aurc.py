@@ -28,36 +28,42 @@
 #
 # *Expected runtime: seconds (bootstrap cached by chapter 02).*
 
-# %% tags=["parameters"]
-import os
+# %% tags=["parameters", "remove-cell"]
+profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
 
-profile = os.environ.get("DUOLIB_PROFILE", "smoke")
-
-# %% tags=["hide-output"]
-# Setup that also works on Colab: install duolib from the repository if it is not importable.
+# %% tags=["remove-cell"]
+# Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
+# from the book's repository, keeping the torch and torchvision already installed.
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("duolib") is None:
+    keep = []
+    for package in ("torch", "torchvision"):
+        try:
+            keep.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
-        check=True,
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
     )
 
-# %%
+# %% tags=["remove-cell"]
 import pandas as pd
 import seaborn as sns
 
 import duolib as dl
 from duolib import claims, experiments
-from duolib.chapter import glue_figure, glue_numbers
+from duolib.chapter import figure, say
 
+profile = dl.profiles.choose(profile)
 sns.set_theme(style="whitegrid", context="notebook")
 
-
-# %%
-dl.chapter.profile_note(profile)
+# %% tags=["remove-input"]
+dl.chapter.profile_note(profile, "04_aurc")
 
 # %% tags=["hide-output"]
 table = experiments.results(profile)
@@ -72,39 +78,44 @@ gains = claims.duo_gains(profile)
 # > (Section 5.3, Figure 5)
 
 # %%
-glue_figure("fig_aurc", dl.plots.metric_vs_balance(table, "aurc"))
-for metric in ("aurc", "eaurc", "augrc"):
-    for mode in ("weighted", "uq_only"):
-        glue_numbers(f"{metric}_{mode}", claims.numbers(gains, metric, mode))
+figure(
+    dl.plots.metric_vs_balance(table, "aurc"),
+    r"AURC of every Duo against its FLOPs balance (lower is better). Dashed: the "
+    r"temperature-scaled $f_\text{large}$. Compare with the paper's Figure 5.",
+)
 claims.summary(gains, metrics=("aurc", "eaurc", "augrc"), by="panel").round(4)
 
 # %% [markdown]
-# ```{glue:figure} fig_aurc
-# :name: fig-duo-aurc
-#
-# AURC of every Duo against its FLOPs balance (lower is better). Dashed: the temperature-scaled
-# $f_\text{large}$. Compare with the paper's Figure 5.
-# ```
-#
 # ## What we see
-#
-# Weighted Duos lower the AURC of their $f_\text{large}$ for
-# {glue:text}`aurc_weighted_improved_test:.0%` of Duos on the test split and
-# {glue:text}`aurc_weighted_improved_ood:.0%` on the OOD split (beyond bootstrap noise:
-# {glue:text}`aurc_weighted_significant_test:.0%` and
-# {glue:text}`aurc_weighted_significant_ood:.0%`; significantly worse:
-# {glue:text}`aurc_weighted_worse_test:.0%` and {glue:text}`aurc_weighted_worse_ood:.0%`).
-# UQ-only Duos, with $f_\text{large}$'s accuracy, lower it for
-# {glue:text}`aurc_uq_only_improved_test:.0%` and {glue:text}`aurc_uq_only_improved_ood:.0%`
-# (significantly: {glue:text}`aurc_uq_only_significant_test:.0%` and
-# {glue:text}`aurc_uq_only_significant_ood:.0%`). The claim
-# **{glue:text}`aurc_weighted_verdict`** for the full Duos and
-# **{glue:text}`aurc_uq_only_verdict`** for the UQ-only ablation on this profile. The two
-# measures that separate ranking from accuracy agree: E-AURC improves for
-# {glue:text}`eaurc_uq_only_improved_test:.0%` (test) of UQ-only Duos, and AUGRC for
-# {glue:text}`augrc_weighted_improved_test:.0%` (test) and
-# {glue:text}`augrc_weighted_improved_ood:.0%` (OOD) of weighted Duos.
-#
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    Weighted Duos lower the AURC of their $f_\text{large}$ for {{w.improved_test:.0%}}
+    of Duos on the test split[[ and {{w.improved_ood:.0%}} on the OOD split]] (beyond
+    bootstrap noise: {{w.significant_test:.0%}}[[ and {{w.significant_ood:.0%}}]];
+    significantly worse: {{w.worse_test:.0%}}[[ and {{w.worse_ood:.0%}}]]). UQ-only
+    Duos, with $f_\text{large}$'s accuracy, lower it for {{u.improved_test:.0%}}[[ and
+    {{u.improved_ood:.0%}}]] (significantly: {{u.significant_test:.0%}}[[ and
+    {{u.significant_ood:.0%}}]]). The claim **{{w.verdict}}** for the full Duos and
+    **{{u.verdict}}** for the UQ-only ablation on this profile.
+    """,
+    w=claims.numbers(gains, "aurc", "weighted"),
+    u=claims.numbers(gains, "aurc", "uq_only"),
+)
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    The two measures that separate ranking from accuracy agree: E-AURC improves for
+    {{e.improved_test:.0%}} (test) of UQ-only Duos, and AUGRC for
+    {{g.improved_test:.0%}} (test)[[ and {{g.improved_ood:.0%}} (OOD)]] of weighted Duos.
+    """,
+    e=claims.numbers(gains, "eaurc", "uq_only"),
+    g=claims.numbers(gains, "augrc", "weighted"),
+)
+
+# %% [markdown]
 # ## Risk–coverage curves
 #
 # The curves behind the numbers, for the first $f_\text{large}$ of the profile and its Duo with
@@ -119,16 +130,24 @@ small = max(
     affordable or dl.zoo.sidekicks(large, settings.zoo),
     key=lambda s: dl.zoo.flops_balance(large, s),
 )
+balance = dl.zoo.flops_balance(large, small)
 # The first dataset with an OOD split (ImageNet-V2 on the paper's profiles), else a test split.
 with_ood = [d for d in settings.datasets if "ood" in dl.data.evaluation_splits(d)]
 dataset, split = (with_ood[0], "ood") if with_ood else (settings.datasets[0], "test")
-glue_numbers("rc", {"small": small, "balance": dl.zoo.flops_balance(large, small)})
 
 # %%
 systems, labels = experiments.selective_systems(large, small, split, dataset, settings)
 panel = dl.data.panel_name(dataset, split)
-title = f"{large} + {small} (balance {dl.zoo.flops_balance(large, small):.3f}), {panel}"
-glue_figure("fig_risk_coverage", dl.plots.risk_coverage_curves(systems, labels, title))
+figure(
+    dl.plots.risk_coverage_curves(
+        systems, labels, f"{large} + {small} (balance {balance:.3f}), {panel}"
+    ),
+    r"Selective risk against coverage for $f_\text{large}$ alone, its Duo with "
+    f"{small} (FLOPs balance {balance:.3f}) and the UQ-only Duo. AURC is the area under "
+    "each curve.",
+)
+
+# %%
 pd.DataFrame(
     {
         name: {
@@ -141,16 +160,7 @@ pd.DataFrame(
     }
 ).round(4)
 
-
 # %% [markdown]
-# ```{glue:figure} fig_risk_coverage
-# :name: fig-risk-coverage
-#
-# Selective risk against coverage for $f_\text{large}$ alone, its Duo with
-# {glue:text}`rc_small` (FLOPs balance {glue:text}`rc_balance:.3f`) and the UQ-only Duo. AURC
-# is the area under each curve.
-# ```
-#
 # At full coverage the UQ-only curve ends where $f_\text{large}$'s does (same predictions); below
 # it, it runs lower wherever the Duo's uncertainty moves $f_\text{large}$'s errors later in the
 # ranking.

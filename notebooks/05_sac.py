@@ -26,35 +26,41 @@
 #
 # *Expected runtime: seconds (bootstrap cached by chapter 02).*
 
-# %% tags=["parameters"]
-import os
+# %% tags=["parameters", "remove-cell"]
+profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
 
-profile = os.environ.get("DUOLIB_PROFILE", "smoke")
-
-# %% tags=["hide-output"]
-# Setup that also works on Colab: install duolib from the repository if it is not importable.
+# %% tags=["remove-cell"]
+# Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
+# from the book's repository, keeping the torch and torchvision already installed.
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("duolib") is None:
+    keep = []
+    for package in ("torch", "torchvision"):
+        try:
+            keep.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
-        check=True,
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
     )
 
-# %%
+# %% tags=["remove-cell"]
 import seaborn as sns
 
 import duolib as dl
 from duolib import claims, experiments
-from duolib.chapter import glue_figure, glue_numbers
+from duolib.chapter import figure, say
 
+profile = dl.profiles.choose(profile)
 sns.set_theme(style="whitegrid", context="notebook")
 
-
-# %%
-dl.chapter.profile_note(profile)
+# %% tags=["remove-input"]
+dl.chapter.profile_note(profile, "05_sac")
 
 # %% tags=["hide-output"]
 table = experiments.results(profile)
@@ -69,35 +75,42 @@ gains = claims.duo_gains(profile)
 # > increases." (Section 5.4, Figure 6)
 
 # %%
-glue_figure("fig_sac", dl.plots.metric_vs_balance(table, "sac_98"))
-for mode in ("weighted", "uq_only", "unweighted"):
-    glue_numbers(f"sac_{mode}", claims.numbers(gains, "sac_98", mode))
+figure(
+    dl.plots.metric_vs_balance(table, "sac_98"),
+    r"SAC@98 of every Duo against its FLOPs balance (higher is better). Dashed: the "
+    r"temperature-scaled $f_\text{large}$. Compare with the paper's Figure 6.",
+)
+sac = {  # what the text quotes: weighted, UQ-only and unweighted Duos
+    "w": claims.numbers(gains, "sac_98", "weighted"),
+    "u": claims.numbers(gains, "sac_98", "uq_only"),
+    "n": claims.numbers(gains, "sac_98", "unweighted"),
+}
 claims.summary(gains, metrics=("sac_98",), by="panel").round(4)
 
 # %% [markdown]
-# ```{glue:figure} fig_sac
-# :name: fig-duo-sac
-#
-# SAC@98 of every Duo against its FLOPs balance (higher is better). Dashed: the
-# temperature-scaled $f_\text{large}$. Compare with the paper's Figure 6.
-# ```
-#
 # ## What we see
-#
-# Weighted Duos cover more of the test set at 98% selective accuracy than their
-# $f_\text{large}$ for {glue:text}`sac_weighted_improved_test:.0%` of Duos (test) and
-# {glue:text}`sac_weighted_improved_ood:.0%` (OOD), by a median of
-# {glue:text}`sac_weighted_median_test:.4f` and {glue:text}`sac_weighted_median_ood:.4f` of
-# coverage (beyond bootstrap noise: {glue:text}`sac_weighted_significant_test:.0%` and
-# {glue:text}`sac_weighted_significant_ood:.0%`). UQ-only Duos do so for
-# {glue:text}`sac_uq_only_improved_test:.0%` and {glue:text}`sac_uq_only_improved_ood:.0%`
-# (medians {glue:text}`sac_uq_only_median_test:.4f` and {glue:text}`sac_uq_only_median_ood:.4f`),
-# unweighted Duos for {glue:text}`sac_unweighted_improved_test:.0%` and
-# {glue:text}`sac_unweighted_improved_ood:.0%`. The paper's claim
-# **{glue:text}`sac_weighted_verdict`** on this profile for the weighted Duos
-# (**{glue:text}`sac_uq_only_verdict`** for UQ-only). SAC@98 is a noisy metric: it is decided by
-# the few most confident errors, so its bootstrap intervals are wide; a test set where
-# $f_\text{large}$ is far below 98% accurate leaves little coverage to gain.
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    Weighted Duos cover more of the test set at 98% selective accuracy than their
+    $f_\text{large}$ for {{w.improved_test:.0%}} of Duos (test)[[ and
+    {{w.improved_ood:.0%}} (OOD)]], by a median of {{w.median_test:.4f}}[[ and
+    {{w.median_ood:.4f}}]] of coverage (beyond bootstrap noise:
+    {{w.significant_test:.0%}}[[ and {{w.significant_ood:.0%}}]]). UQ-only Duos do so
+    for {{u.improved_test:.0%}}[[ and {{u.improved_ood:.0%}}]] (median
+    {{u.median_test:.4f}}[[ and {{u.median_ood:.4f}}]]), unweighted Duos for
+    {{n.improved_test:.0%}}[[ and {{n.improved_ood:.0%}}]]. The paper's claim
+    **{{w.verdict}}** on this profile for the weighted Duos (**{{u.verdict}}** for
+    UQ-only).
+    """,
+    sac,
+)
+
+# %% [markdown]
+# SAC@98 is a noisy metric: it is decided by the few most confident errors, so its bootstrap
+# intervals are wide; a test set where $f_\text{large}$ is far below 98% accurate leaves little
+# coverage to gain.
 #
 # ## From SAC@90 to SAC@99
 #
@@ -106,16 +119,13 @@ claims.summary(gains, metrics=("sac_98",), by="panel").round(4)
 
 # %%
 large = dl.profiles.get(profile).large_models[0]
-glue_figure("fig_sac_profile", dl.plots.sac_profile(table, large))
+figure(
+    dl.plots.sac_profile(table, large),
+    r"Coverage at each target selective accuracy from 90% to 99%, for the first "
+    r"$f_\text{large}$ alone and its weighted Duo with each sidekick.",
+)
 
 # %% [markdown]
-# ```{glue:figure} fig_sac_profile
-# :name: fig-sac-profile
-#
-# Coverage at each target selective accuracy from 90% to 99%, for the first $f_\text{large}$
-# alone and its weighted Duo with each sidekick.
-# ```
-#
 # ## Summary
 #
 # - At a fixed accuracy guarantee, Duos let a system answer a larger share of its inputs; the

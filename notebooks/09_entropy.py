@@ -25,38 +25,42 @@
 #
 # *Expected runtime: seconds on `smoke`, about a minute on `demo` the first time.*
 
-# %% tags=["parameters"]
-import os
+# %% tags=["parameters", "remove-cell"]
+profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
 
-profile = os.environ.get("DUOLIB_PROFILE", "smoke")
-
-# %% tags=["hide-output"]
-# Setup that also works on Colab: install duolib from the repository if it is not importable.
+# %% tags=["remove-cell"]
+# Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
+# from the book's repository, keeping the torch and torchvision already installed.
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("duolib") is None:
+    keep = []
+    for package in ("torch", "torchvision"):
+        try:
+            keep.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
-        check=True,
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
     )
 
-# %%
-import itertools
-
+# %% tags=["remove-cell"]
 import pandas as pd
 import seaborn as sns
 
 import duolib as dl
 from duolib import claims, experiments
-from duolib.chapter import glue_figure, glue_numbers
+from duolib.chapter import figure, say
 
+profile = dl.profiles.choose(profile)
 sns.set_theme(style="whitegrid", context="notebook")
 
-
-# %%
-dl.chapter.profile_note(profile)
+# %% tags=["remove-input"]
+dl.chapter.profile_note(profile, "09_entropy")
 
 # %% tags=["hide-output"]
 entropy_table = experiments.results(profile, uncertainty="entropy")
@@ -66,10 +70,14 @@ gains = {
 }
 
 # %%
-glue_figure("fig_entropy_auroc", dl.plots.metric_vs_balance(entropy_table, "auroc"))
+figure(
+    dl.plots.metric_vs_balance(entropy_table, "auroc"),
+    r"Correctness AUROC with entropy as the uncertainty, against FLOPs balance. Compare "
+    r"with the softmax-response version in the AUROC chapter and with the paper's Figure 9.",
+)
+
+# %%
 metrics, modes = ("auroc", "aurc", "sac_98"), ("weighted", "uq_only")
-for (name, by_kind), metric, mode in itertools.product(gains.items(), metrics, modes):
-    glue_numbers(f"{name}_{metric}_{mode}", claims.numbers(by_kind, metric, mode))
 comparison = pd.concat(
     [
         claims.summary(g, metrics, modes, by="panel").assign(uncertainty=name)
@@ -77,34 +85,34 @@ comparison = pd.concat(
     ]
 )
 comparison.pivot_table(
-    index=["split", "mode", "metric"], columns="uncertainty", values=["improved", "significant"]
+    index=["split", "mode", "metric"],
+    columns="uncertainty",
+    values=["improved", "significant"],
 ).round(3)
 
 # %% [markdown]
-# ```{glue:figure} fig_entropy_auroc
-# :name: fig-entropy-auroc
-#
-# Correctness AUROC with entropy as the uncertainty, against FLOPs balance. Compare with the
-# softmax-response version in the AUROC chapter and with the paper's Figure 9.
-# ```
-#
 # ## What we see
-#
-# With entropy, weighted Duos improve AUROC over $f_\text{large}$ for
-# {glue:text}`entropy_auroc_weighted_improved_test:.0%` (test) and
-# {glue:text}`entropy_auroc_weighted_improved_ood:.0%` (OOD) of Duos, against
-# {glue:text}`softmax_auroc_weighted_improved_test:.0%` and
-# {glue:text}`softmax_auroc_weighted_improved_ood:.0%` with the softmax response; AURC for
-# {glue:text}`entropy_aurc_weighted_improved_test:.0%` and
-# {glue:text}`entropy_aurc_weighted_improved_ood:.0%` (softmax:
-# {glue:text}`softmax_aurc_weighted_improved_test:.0%` and
-# {glue:text}`softmax_aurc_weighted_improved_ood:.0%`); SAC@98 for
-# {glue:text}`entropy_sac_98_weighted_improved_test:.0%` and
-# {glue:text}`entropy_sac_98_weighted_improved_ood:.0%` (softmax:
-# {glue:text}`softmax_sac_98_weighted_improved_test:.0%` and
-# {glue:text}`softmax_sac_98_weighted_improved_ood:.0%`). The table above gives the UQ-only
-# ablation and the fractions that are significant. Read the two columns side by side to judge
-# the paper's "no meaningful difference" on this profile.
+
+# %% tags=["remove-input"]
+weighted = {k: {m: claims.numbers(g, m) for m in metrics} for k, g in gains.items()}
+say(
+    r"""
+    With entropy, weighted Duos improve AUROC over $f_\text{large}$ for
+    {{e.auroc.improved_test:.0%}} (test)[[ and {{e.auroc.improved_ood:.0%}} (OOD)]] of
+    Duos, against {{s.auroc.improved_test:.0%}}[[ and {{s.auroc.improved_ood:.0%}}]]
+    with the softmax response; AURC for {{e.aurc.improved_test:.0%}}[[ and
+    {{e.aurc.improved_ood:.0%}}]] (softmax: {{s.aurc.improved_test:.0%}}[[ and
+    {{s.aurc.improved_ood:.0%}}]]); SAC@98 for {{e.sac_98.improved_test:.0%}}[[ and
+    {{e.sac_98.improved_ood:.0%}}]] (softmax: {{s.sac_98.improved_test:.0%}}[[ and
+    {{s.sac_98.improved_ood:.0%}}]]).
+    """,
+    e=weighted["entropy"],
+    s=weighted["softmax"],
+)
+
+# %% [markdown]
+# The table above gives the UQ-only ablation and the fractions that are significant. Read the
+# two columns side by side to judge the paper's "no meaningful difference" on this profile.
 #
 # ## Summary
 #
