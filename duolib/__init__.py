@@ -13,7 +13,8 @@ Modules, in the order data flows: ``profiles`` and ``cache``; ``data``, ``zoo`` 
 ``calibrate``, ``duo``, ``uncertainty``, ``metrics`` (with its metric registry); ``baselines``
 (soups, ensembles, IVON, Laplace); ``experiments`` (the results table), ``claims`` (bootstrap
 and the claim table), ``tables`` (the paper's tables), ``plots``, ``throughput``; ``chapter``
-(what the notebooks glue); ``cli`` (``python -m duolib``: one fit per call, for clusters);
+(the chapters' computed sentences, figures and notes); ``estimate`` (GPU time from FLOPs);
+``cli`` (``python -m duolib``: one fit per call, for clusters);
 ``reference`` (the released code's definitions, for comparison).
 """
 
@@ -25,6 +26,7 @@ from . import (
     claims,
     cli,
     data,
+    estimate,
     experiments,
     members,
     metrics,
@@ -51,6 +53,7 @@ __all__ = [
     "claims",
     "cli",
     "data",
+    "estimate",
     "evaluate",
     "experiments",
     "fit_duo",

@@ -117,3 +117,41 @@ def baseline_hours(profile=None, hardware: Hardware = GPUS["t4"]) -> pd.DataFram
     if b.ivon_model:
         rows.append(("IVON", 1, fit_seconds(b.ivon_model, dataset, settings, hardware) / 3600))
     return pd.DataFrame(rows, columns=["baseline", "fits", "hours (estimate)"])
+
+
+def note(profile=None) -> str:
+    """Markdown for the zoo chapter, shown before it trains: this profile's estimated GPU time,
+    per model and in total, on the hardware ``Profile.gpu`` names, labelled an estimate. A
+    profile that trains on CPU or on generated data gets a line saying there is none."""
+    settings = profiles.get(profile)
+    known = all(dataset in SIZES for dataset in settings.datasets)
+    if settings.gpu is None or settings.generated_data is not None or not known:
+        return (
+            "No GPU-time estimate for this profile: it runs on the CPU or on generated data "
+            "(the measured runtime above says how long it takes)."
+        )
+    hardware = GPUS[settings.gpu]
+    hours = zoo_hours(settings, hardware)
+    extra = baseline_hours(settings, hardware)["hours (estimate)"].sum()
+    lines = [
+        f"**Estimate, not a measurement** (`duolib.estimate`: FLOPs and epochs on "
+        f"{hardware.name}, {hardware.tflops:g} effective TFLOP/s, at most "
+        f"{hardware.max_images:g} images/s decoded): fine-tuning the zoo should take about "
+        f"**{_hours(hours['hours (estimate)'].sum())}**, the baselines' extra fine-tunes "
+        f"about {_hours(extra)} more.",
+        "",
+        "| dataset | model | GFLOPs | FLOPs balance | estimate |",
+        "|---|---|---|---|---|",
+    ]
+    balance = next(c for c in hours.columns if c.startswith("balance"))
+    for values in hours.to_dict("records"):
+        lines.append(
+            f"| {values['dataset']} | {values['model']} | {values['gflops']:.2f} | "
+            f"{values[balance]:.3f} | {_hours(values['hours (estimate)'])} |"
+        )
+    return "\n".join(lines)
+
+
+def _hours(hours: float) -> str:
+    minutes = round(hours * 60)
+    return f"{minutes} min" if minutes < 90 else f"{hours:.1f} h"

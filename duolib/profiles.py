@@ -100,6 +100,9 @@ class Profile:
     baselines: Baselines | None = None
     # Batch size and timed repeats of the throughput appendix (duolib.throughput).
     throughput: tuple[int, int] = field(default=(128, 10), metadata=cache.NEW_SETTING)
+    # The GPU the zoo chapter estimates the profile's training time on (duolib.estimate.GPUS);
+    # None: a CPU profile, no estimate. Changes no result, so it is in no cache key (repr=False).
+    gpu: str | None = field(default=None, repr=False)
 
     def recipe_for(self, dataset: str) -> Recipe:
         return self.dataset_recipes.get(dataset, self.recipe)
@@ -215,6 +218,7 @@ PROFILES = {
         ),
         recipe=Recipe(hflip=True),
         throughput=(64, 10),
+        gpu="a100",
         # Appendix A.2: iWildCam uses batch size 16 and 12 fine-tuning epochs.
         dataset_recipes={"iwildcam": Recipe(batch_size=16, ft_epochs=12, hflip=True)},
         baselines=Baselines(
@@ -264,6 +268,7 @@ PROFILES["colab"] = replace(
     recipe=replace(PROFILES["paper"].recipe, ft_epochs=4, trials=1),
     dataset_recipes={},
     throughput=(64, 10),
+    gpu="t4",
     baselines=Baselines(
         dataset="caltech256",
         soup_model="resnet50",

@@ -29,27 +29,31 @@
 # LeNet and four ResNets, shrunk for 32x32 images and first pretrained on a separate task so
 # that, as in the paper, fine-tuning starts from pretrained weights
 # (`benchmarks/results/profile-sizes.md` records the families that were tried and could not
-# learn within the CPU budget). On the `paper`
-# profile it is Caltech 256 with the paper's pretrained torchvision and timm models.
-#
-# *Expected runtime: under a minute on `smoke`; about ten minutes on `demo` the first time (2 CPU
-# cores), seconds afterwards; hours on GPU for `paper`.*
+# learn within the CPU budget). On the `paper` profile it is ImageNet, Caltech 256 and iWildCam
+# with the paper's pretrained torchvision and timm models; on `colab`, Caltech 256 with six of
+# them.
 
-# %% tags=["parameters"]
-import os
+# %% tags=["parameters", "remove-cell"]
+profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
 
-profile = os.environ.get("DUOLIB_PROFILE", "smoke")
-
-# %% tags=["hide-output"]
-# Setup that also works on Colab: install duolib from the repository if it is not importable.
+# %% tags=["remove-cell"]
+# Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
+# from the book's repository, keeping the torch and torchvision already installed.
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("duolib") is None:
+    keep = []
+    for package in ("torch", "torchvision"):
+        try:
+            keep.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
-        check=True,
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
     )
 
 # %%
@@ -60,16 +64,16 @@ import pandas as pd
 import seaborn as sns
 
 import duolib as dl
-from duolib.chapter import glue_figure, glue_numbers
+from duolib.chapter import figure, say
 
+profile = dl.profiles.choose(profile)
 settings = dl.profiles.get(profile)
 sns.set_theme(style="whitegrid", context="notebook")
-print(f"profile {settings.name}: datasets {settings.datasets}, {len(settings.zoo)} models")
+print(f"profile {profile}: datasets {settings.datasets}, {len(settings.zoo)} models")
 print(f"cache: {dl.cache.root()}  (set DUOLIB_CACHE to move it)")
 
-
-# %%
-dl.chapter.profile_note(profile)
+# %% tags=["remove-input"]
+dl.chapter.profile_note(profile, "00_zoo")
 
 # %% [markdown]
 # ## The data
@@ -101,15 +105,13 @@ for ax, (name, split) in zip(axes[:, 0], shown, strict=True):
     title = f"{name}, {split} split: one image per class"
     dl.plots.sample_grid(splits[name, split], per_class=1, title=title, ax=ax)
 fig.tight_layout()
-glue_figure("fig_samples", fig)
-
-# %% [markdown]
-# ```{glue:figure} fig_samples
-# :name: fig-zoo-samples
-#
-# One image of each class from the training split (top) and the out-of-distribution split
-# (bottom), with its class name.
-# ```
+figure(
+    fig,
+    r"""
+    One image of each class from the training split (top) and the out-of-distribution split
+    (bottom), with its class name.
+    """,
+)
 
 # %% [markdown]
 # ## Fine-tuning the zoo
@@ -122,18 +124,32 @@ glue_figure("fig_samples", fig)
 # %%
 pd.Series(vars(settings.recipe), name=settings.name).to_frame()
 
+# %% [markdown]
+# On a GPU profile, filling the bank is the long part. Before it starts, an estimate of the time
+# it takes, from each model's FLOPs and the recipe's epochs:
+
+# %% tags=["remove-input"]
+dl.chapter.Note(dl.estimate.note(settings))
+
 # %% tags=["hide-output"]
 start = time.perf_counter()
 zoo = dl.bank.zoo_summary(settings)
-glue_numbers("", {"fill_seconds": time.perf_counter() - start})
+fill_seconds = time.perf_counter() - start
 
-# %% [markdown]
-# Filling (or reading) the bank took {glue:text}`fill_seconds:.0f` s in this run; the table
-# gives the training time each model took when it was trained (0 for cached pretrained weights).
+# %% tags=["remove-input"]
+say(
+    """
+    Filling (or reading) the bank took {{fill_seconds:.0f}} s in this run; the table gives
+    the training time each model took when it was trained (0 for cached pretrained weights).
+    """,
+    fill_seconds=fill_seconds,
+)
 
 # %%
 table = zoo.pivot_table(
-    index=["dataset", "model", "family", "gflops", "params"], columns="split", values="accuracy"
+    index=["dataset", "model", "family", "gflops", "params"],
+    columns="split",
+    values="accuracy",
 ).reset_index()
 costs = zoo.drop_duplicates(["dataset", "model"]).set_index(["dataset", "model"])
 keys = pd.MultiIndex.from_frame(table[["dataset", "model"]])
@@ -146,7 +162,9 @@ table["params (k)"] = table.pop("params") / 1e3
 table.round(3)
 
 # %%
-by_model = zoo.pivot_table(index=["dataset", "model"], columns="split", values="accuracy")
+by_model = zoo.pivot_table(
+    index=["dataset", "model"], columns="split", values="accuracy"
+)
 several = len(settings.datasets) > 1
 label = {(d, m): f"{m} on {d}" if several else m for d, m in by_model.index}
 numbers = {
@@ -158,34 +176,41 @@ numbers = {
     "model_max": label[by_model["test"].idxmax()],
     "train_minutes_total": float(costs["train_seconds"].sum() / 60),
 }
-# Datasets without an OOD split (Caltech 256) have no drop; NaN if no dataset has one.
-numbers["ood_drop"] = float((by_model["test"] - by_model.get("ood", float("nan"))).mean())
-glue_numbers("", numbers)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.8))
-dl.plots.size_accuracy(zoo, ax=ax, title=f"{settings.name} zoo on {', '.join(settings.datasets)}")
+title = f"{settings.name} zoo on {', '.join(settings.datasets)}"
+dl.plots.size_accuracy(zoo, ax=ax, title=title)
 fig.tight_layout()
-glue_figure("fig_zoo_size_accuracy", fig)
+figure(
+    fig,
+    r"""
+    Accuracy of every fine-tuned model of the zoo against its compute, on the in-distribution
+    splits and the out-of-distribution split.
+    """,
+)
 
 # %% [markdown]
-# ```{glue:figure} fig_zoo_size_accuracy
-# :name: fig-zoo-size-accuracy
-#
-# Accuracy of every fine-tuned model of the zoo against its compute, on the in-distribution
-# splits and the out-of-distribution split.
-# ```
-#
 # ## What we see
-#
-# The {glue:text}`n_zoo` models span a {glue:text}`flops_span_zoo:.0f`-fold range of compute, and
-# their in-distribution test accuracy ranges from {glue:text}`acc_min:.3f`
-# ({glue:text}`model_min`) to {glue:text}`acc_max:.3f` ({glue:text}`model_max`). On the
-# out-of-distribution split every model loses accuracy, {glue:text}`ood_drop:.3f` on average:
-# the shift is real. Training the whole zoo took {glue:text}`train_minutes_total:.1f` minutes
-# of compute when it was trained. As in the paper's Figure 2, accuracy grows with compute but
-# not uniformly across families; chapter 01 places this zoo beside torchvision's.
-#
+
+# %% tags=["remove-input"]
+# Datasets without an OOD split (Caltech 256) have no drop; NaN if no dataset has one.
+ood_drop = float((by_model["test"] - by_model.get("ood", float("nan"))).mean())
+say(
+    r"""
+    The {{n_zoo}} models span a {{flops_span_zoo:.0f}}-fold range of compute, and their
+    in-distribution test accuracy ranges from {{acc_min:.3f}} ({{model_min}}) to
+    {{acc_max:.3f}} ({{model_max}}).[[ On the out-of-distribution split every model loses
+    accuracy, {{ood_drop:.3f}} on average: the shift is real.]] Training the whole zoo took
+    {{train_minutes_total:.1f}} minutes of compute when it was trained. As in the paper's
+    Figure 2, accuracy grows with compute but not uniformly across families; chapter 01
+    places this zoo beside torchvision's.
+    """,
+    numbers,
+    ood_drop=ood_drop,
+)
+
+# %% [markdown]
 # ## Scaling out: the paper's grid on a cluster
 #
 # Every (dataset, model) fit is independent, and the bank is safe under concurrent writers: two
@@ -195,7 +220,9 @@ glue_figure("fig_zoo_size_accuracy", fig)
 
 # %%
 grid = dl.cli.tasks(settings)
-print(f"{len(grid)} fits, e.g. python -m duolib fit --profile {settings.name} --task 0:")
+print(
+    f"{len(grid)} fits, e.g. python -m duolib fit --profile {settings.name} --task 0:"
+)
 pd.DataFrame(grid, columns=["dataset", "model"]).head(8)
 
 # %% [markdown]

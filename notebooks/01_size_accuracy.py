@@ -26,27 +26,31 @@
 # We use the ImageNet top-1 accuracy, compute and size that torchvision publishes for every one of
 # its classifiers. These numbers ship inside the torchvision package, so this chapter needs no
 # download and no training, and shows the same published numbers on every profile.
-#
-# *Expected runtime: seconds on every profile.*
 
-# %% tags=["parameters"]
-import os
+# %% tags=["parameters", "remove-cell"]
+profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
 
-profile = os.environ.get("DUOLIB_PROFILE", "smoke")
-
-# %% tags=["hide-output"]
-# Setup that also works on Colab: install duolib from the repository if it is not importable.
+# %% tags=["remove-cell"]
+# Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
+# from the book's repository, keeping the torch and torchvision already installed.
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("duolib") is None:
+    keep = []
+    for package in ("torch", "torchvision"):
+        try:
+            keep.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
-        check=True,
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
     )
 
-# %%
+# %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -54,14 +58,14 @@ import seaborn as sns
 from scipy import stats
 
 import duolib as dl
-from duolib.chapter import glue_figure, glue_numbers
+from duolib.chapter import figure, say
 
-print(f"profile: {dl.profiles.get(profile).name} ({dl.profiles.get(profile).description})")
+profile = dl.profiles.choose(profile)
+print(f"profile: {profile} ({dl.profiles.get(profile).description})")
 sns.set_theme(style="whitegrid", context="notebook")
 
-
-# %%
-dl.chapter.profile_note(profile)
+# %% tags=["remove-input"]
+dl.chapter.profile_note(profile, "01_size_accuracy")
 
 # %% [markdown]
 # ## The claim
@@ -84,7 +88,9 @@ dl.chapter.profile_note(profile)
 catalog = dl.zoo.torchvision_catalog()
 catalog["log10_gflops"] = np.log10(catalog["gflops"])
 catalog["log10_params"] = np.log10(catalog["params"])
-catalog["zoo"] = np.where(catalog["in_paper_zoo"], "in the paper's zoo", "not in the zoo")
+catalog["zoo"] = np.where(
+    catalog["in_paper_zoo"], "in the paper's zoo", "not in the zoo"
+)
 catalog.sort_values("gflops").head()
 
 # %%
@@ -92,7 +98,9 @@ fits = {
     x: stats.linregress(np.log10(catalog[x]), catalog["imagenet_top1"])
     for x in ("gflops", "params")
 }
-rhos = {x: stats.spearmanr(catalog[x], catalog["imagenet_top1"]).statistic for x in fits}
+rhos = {
+    x: stats.spearmanr(catalog[x], catalog["imagenet_top1"]).statistic for x in fits
+}
 pd.DataFrame(
     {
         "Spearman rho": rhos,
@@ -102,45 +110,47 @@ pd.DataFrame(
 ).rename(index={"gflops": "GFLOPs", "params": "parameters"}).round(3)
 
 # %%
-glue_numbers(
-    "",
-    {
-        "n_models": len(catalog),
-        "n_families": int(catalog["family"].nunique()),
-        "flops_span": float(catalog["gflops"].max() / catalog["gflops"].min()),
-        "rho_flops": float(rhos["gflops"]),
-        "rho_params": float(rhos["params"]),
-        "r2_flops": float(fits["gflops"].rvalue ** 2),
-        "r2_params": float(fits["params"].rvalue ** 2),
-        "slope_flops": float(fits["gflops"].slope),
-    },
-)
+numbers = {
+    "n_models": len(catalog),
+    "n_families": int(catalog["family"].nunique()),
+    "flops_span": float(catalog["gflops"].max() / catalog["gflops"].min()),
+    "rho_flops": float(rhos["gflops"]),
+    "rho_params": float(rhos["params"]),
+    "r2_flops": float(fits["gflops"].rvalue ** 2),
+    "r2_params": float(fits["params"].rvalue ** 2),
+    "slope_flops": float(fits["gflops"].slope),
+}
 
 # %%
 palette = dl.plots.family_palette(catalog["family"])
-glue_figure("fig_size_accuracy", dl.plots.catalog_size_accuracy(catalog, fits, palette))
+figure(
+    dl.plots.catalog_size_accuracy(catalog, fits, palette),
+    r"""
+    ImageNet top-1 against compute (left) and size (right) for every torchvision classifier,
+    coloured by family; circles are architectures the paper draws on. Dashed: least-squares
+    fit of top-1 on log10 of the x-axis. Compare with the paper's Figure 2.
+    """,
+)
 
 # %% [markdown]
-# ```{glue:figure} fig_size_accuracy
-# :name: fig-size-accuracy
-#
-# ImageNet top-1 against compute (left) and size (right) for every torchvision classifier,
-# coloured by family; circles are architectures the paper draws on. Dashed: least-squares fit of
-# top-1 on log10 of the x-axis. Compare with the paper's Figure 2.
-# ```
-#
 # ## What we see
-#
-# Across the {glue:text}`n_models` classifiers of {glue:text}`n_families` families, spanning a
-# {glue:text}`flops_span:.0f`-fold range of compute, ImageNet top-1 rises with compute (Spearman
-# $\rho$ = {glue:text}`rho_flops:.2f`) and with parameter count ($\rho$ =
-# {glue:text}`rho_params:.2f`). A log-linear fit explains $R^2$ = {glue:text}`r2_flops:.2f` of
-# the variance in accuracy from GFLOPs, about {glue:text}`slope_flops:.1f` points of top-1 per
-# tenfold compute, and $R^2$ = {glue:text}`r2_params:.2f` from parameters. The trend is clear but
-# loose: at equal compute, families differ by several points (VGG, AlexNet and SqueezeNet lie
-# below the trend line; EfficientNet, RegNet and ConvNeXt above it). FLOPs are a
-# measure of cost, not a promise of accuracy, which is also why the paper reports Duos against
-# FLOPs *balance* rather than absolute FLOPs.
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    Across the {{n_models}} classifiers of {{n_families}} families, spanning a
+    {{flops_span:.0f}}-fold range of compute, ImageNet top-1 rises with compute (Spearman
+    $\rho$ = {{rho_flops:.2f}}) and with parameter count ($\rho$ = {{rho_params:.2f}}). A
+    log-linear fit explains $R^2$ = {{r2_flops:.2f}} of the variance in accuracy from GFLOPs,
+    about {{slope_flops:.1f}} points of top-1 per tenfold compute, and $R^2$ =
+    {{r2_params:.2f}} from parameters. The trend is clear but loose: at equal compute,
+    families differ by several points (VGG, AlexNet and SqueezeNet lie below the trend line;
+    EfficientNet, RegNet and ConvNeXt above it). FLOPs are a measure of cost, not a promise
+    of accuracy, which is also why the paper reports Duos against FLOPs *balance* rather
+    than absolute FLOPs.
+    """,
+    numbers,
+)
 
 # %% [markdown]
 # ## The zoo of this profile
@@ -152,26 +162,31 @@ glue_figure("fig_size_accuracy", dl.plots.catalog_size_accuracy(catalog, fits, p
 
 # %%
 profile_zoo = dl.bank.zoo_summary(profile)
-first = profile_zoo["dataset"] == profile_zoo["dataset"].iloc[0]  # ranks within one dataset
-id_accuracy = profile_zoo[first & (profile_zoo["split"] == "test")]
-rho_zoo = stats.spearmanr(id_accuracy["gflops"], id_accuracy["accuracy"]).statistic
-glue_numbers("", {"rho_zoo": float(rho_zoo), "n_profile_zoo": len(id_accuracy)})
 fig, ax = plt.subplots(figsize=(8, 4.8))
 dl.plots.size_accuracy(profile_zoo, ax=ax, title=f"{profile} zoo, fine-tuned")
 fig.tight_layout()
-glue_figure("fig_profile_zoo", fig)
+figure(
+    fig,
+    r"""
+    Accuracy against compute for the fine-tuned zoo of the profile this book was built with,
+    in distribution (val, test) and out of distribution (ood).
+    """,
+)
 
-# %% [markdown]
-# ```{glue:figure} fig_profile_zoo
-# :name: fig-profile-zoo
-#
-# Accuracy against compute for the fine-tuned zoo of the profile this book was built with,
-# in distribution (val, test) and out of distribution (ood).
-# ```
-#
-# Across the {glue:text}`n_profile_zoo` models of this profile, the rank correlation between
-# compute and in-distribution test accuracy is Spearman $\rho$ = {glue:text}`rho_zoo:.2f`
-# (on `smoke`, where the models see a few hundred images for one epoch, expect no trend).
+# %% tags=["remove-input"]
+# Rank correlation within one dataset: the profile's first.
+first = profile_zoo["dataset"] == profile_zoo["dataset"].iloc[0]
+id_accuracy = profile_zoo[first & (profile_zoo["split"] == "test")]
+rho_zoo = stats.spearmanr(id_accuracy["gflops"], id_accuracy["accuracy"]).statistic
+say(
+    r"""
+    Across the {{n_profile_zoo}} models of this profile, the rank correlation between
+    compute and in-distribution test accuracy is Spearman $\rho$ = {{rho_zoo:.2f}} (on
+    `smoke`, where the models see a few hundred images for one epoch, expect no trend).
+    """,
+    n_profile_zoo=len(id_accuracy),
+    rho_zoo=rho_zoo,
+)
 
 # %% [markdown]
 # ## The paper's zoo and its FLOPs balances
@@ -193,23 +208,29 @@ zoo_table[zoo_table["role"] == "large"][
 # the paper's, for comparison):
 
 # %%
-paper_balance = {"mnasnet0_75": 0.05, "shufflenet_v2_x2_0": 0.14, "efficientnet_b2": 0.27}
+paper_balance = dict(mnasnet0_75=0.05, shufflenet_v2_x2_0=0.14, efficientnet_b2=0.27)
 table1 = pd.DataFrame(
     {
         "sidekick": list(paper_balance),
         "sidekick GFLOPs": [dl.zoo.get(s).gflops for s in paper_balance],
-        "FLOPs balance (ours)": [dl.zoo.flops_balance("resnet50", s) for s in paper_balance],
+        "FLOPs balance (ours)": [
+            dl.zoo.flops_balance("resnet50", s) for s in paper_balance
+        ],
         "FLOPs balance (paper, Table 1)": list(paper_balance.values()),
     }
 )
-glue_numbers("balance", dict(zip(table1["sidekick"], table1["FLOPs balance (ours)"], strict=True)))
 table1.round(3)
 
+# %% tags=["remove-input"]
+say(
+    """
+    With ResNet-50 at {{b.mnasnet0_75:.3f}}, {{b.shufflenet_v2_x2_0:.3f}} and
+    {{b.efficientnet_b2:.3f}}, our balances round to the paper's 0.05, 0.14 and 0.27.
+    """,
+    b=dict(zip(table1["sidekick"], table1["FLOPs balance (ours)"], strict=True)),
+)
+
 # %% [markdown]
-# With ResNet-50 at {glue:text}`balance_mnasnet0_75:.3f`,
-# {glue:text}`balance_shufflenet_v2_x2_0:.3f` and {glue:text}`balance_efficientnet_b2:.3f`, our
-# balances round to the paper's 0.05, 0.14 and 0.27.
-#
 # ## Why a Duo moves along the curve in small steps
 #
 # A Duo costs $\text{FLOPs}(f_\text{large}) \times (1 + \text{balance})$. For each of the paper's
@@ -219,29 +240,28 @@ table1.round(3)
 
 # %%
 ladder = dl.zoo.balance_ladder()
-glue_figure("fig_balance_ladder", dl.plots.balance_ladder(ladder, palette))
-glue_numbers(
-    "",
-    {
-        "n_duos": len(ladder),
-        "n_cheap": int((ladder["FLOPs balance"] <= 0.2).sum()),
-        "min_balance": float(ladder["FLOPs balance"].min()),
-    },
+figure(
+    dl.plots.balance_ladder(ladder, palette),
+    r"""
+    FLOPs balance of every Duo the paper's zoo allows (sidekick cheaper than
+    $f_\text{large}$). Dotted lines: the paper's "10–20% more compute".
+    """,
+)
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    The paper's zoo gives {{n_duos}} Duos with a sidekick cheaper than its
+    $f_\text{large}$; {{n_cheap}} of them add at most 20% compute, the cheapest only
+    {{min_balance:.3f}}. The next chapters ask whether such small steps also buy accuracy
+    and, above all, better uncertainty.
+    """,
+    n_duos=len(ladder),
+    n_cheap=int((ladder["FLOPs balance"] <= 0.2).sum()),
+    min_balance=ladder["FLOPs balance"].min(),
 )
 
 # %% [markdown]
-# ```{glue:figure} fig_balance_ladder
-# :name: fig-balance-ladder
-#
-# FLOPs balance of every Duo the paper's zoo allows (sidekick cheaper than $f_\text{large}$).
-# Dotted lines: the paper's "10–20% more compute".
-# ```
-#
-# The paper's zoo gives {glue:text}`n_duos` Duos with a sidekick cheaper than its
-# $f_\text{large}$; {glue:text}`n_cheap` of them add at most 20% compute, the cheapest only
-# {glue:text}`min_balance:.3f`. The next chapters ask whether such small steps also buy accuracy
-# and, above all, better uncertainty.
-#
 # ## Summary
 #
 # - Published torchvision numbers reproduce the paper's Figure 2 trend: accuracy grows roughly

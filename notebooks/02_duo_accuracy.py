@@ -28,47 +28,52 @@
 # metrics are measured on the in-distribution test split and the out-of-distribution split.
 # Every "Duo minus $f_\text{large}$" difference has a 95% paired-bootstrap interval (test
 # examples resampled, the same resample for both), which the paper does not report.
-#
-# *Expected runtime: seconds on `smoke`; about a minute on `demo` the first time (the bootstrap
-# is cached for the next chapters).*
 
-# %% tags=["parameters"]
-import os
+# %% tags=["parameters", "remove-cell"]
+profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
 
-profile = os.environ.get("DUOLIB_PROFILE", "smoke")
-
-# %% tags=["hide-output"]
-# Setup that also works on Colab: install duolib from the repository if it is not importable.
+# %% tags=["remove-cell"]
+# Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
+# from the book's repository, keeping the torch and torchvision already installed.
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("duolib") is None:
+    keep = []
+    for package in ("torch", "torchvision"):
+        try:
+            keep.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
-        check=True,
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
     )
 
-# %%
+# %% tags=["remove-cell"]
 import numpy as np
 import seaborn as sns
 from scipy import stats
 
 import duolib as dl
 from duolib import claims, experiments
-from duolib.chapter import glue_figure, glue_numbers
+from duolib.chapter import figure, say
 
+profile = dl.profiles.choose(profile)
 sns.set_theme(style="whitegrid", context="notebook")
 settings = dl.profiles.get(profile)
 
-
-# %%
-dl.chapter.profile_note(profile)
+# %% tags=["remove-input"]
+dl.chapter.profile_note(profile, "02_duo_accuracy")
 
 # %% tags=["hide-output"]
 table = experiments.results(profile)
 gains = claims.duo_gains(profile)
-summary = claims.summary(gains, metrics=("accuracy", "macro_f1", "nll", "brier"), by="panel")
+summary = claims.summary(
+    gains, metrics=("accuracy", "macro_f1", "nll", "brier"), by="panel"
+)
 duos = table[table["mode"] == "weighted"]
 count = len(duos.drop_duplicates(["dataset", "f_large", "f_small"]))
 print(f"{count} Duos from f_large {settings.large_models} on {settings.datasets}")
@@ -89,16 +94,14 @@ print(f"{count} Duos from f_large {settings.large_models} on {settings.datasets}
 # to the comparison with deep ensembles in the Baselines part.
 
 # %%
-glue_figure("fig_accuracy", dl.plots.metric_vs_balance(table, "accuracy"))
-
-# %% [markdown]
-# ```{glue:figure} fig_accuracy
-# :name: fig-duo-accuracy
-#
-# Accuracy of every Duo against its FLOPs balance, for each $f_\text{large}$ (rows) on the
-# in-distribution test and out-of-distribution splits (columns). Dashed: the temperature-scaled
-# $f_\text{large}$ alone. Compare with the paper's Figure 3.
-# ```
+figure(
+    dl.plots.metric_vs_balance(table, "accuracy"),
+    r"""
+    Accuracy of every Duo against its FLOPs balance, for each $f_\text{large}$ (rows) on the
+    in-distribution test and out-of-distribution splits (columns). Dashed: the
+    temperature-scaled $f_\text{large}$ alone. Compare with the paper's Figure 3.
+    """,
+)
 
 # %% [markdown]
 # How many Duos beat their $f_\text{large}$, and how many do so beyond bootstrap noise
@@ -109,32 +112,39 @@ glue_figure("fig_accuracy", dl.plots.metric_vs_balance(table, "accuracy"))
 # Macro-F1 is the paper's headline on the imbalanced iWildCam; on balanced data it tracks accuracy.
 summary[summary["metric"].isin(["accuracy", "macro_f1"])].round(3)
 
-# %%
-glue_numbers("acc", claims.numbers(gains, "accuracy"))
-glue_numbers("acc_big", claims.numbers(gains, "accuracy", balance=(0.1, np.inf)))
-glue_numbers("unw_small", claims.numbers(gains, "accuracy", "unweighted", balance=(0, 0.1)))
-
 # %% [markdown]
 # ## What we see
-#
-# Of the {glue:text}`acc_duos` weighted Duos, {glue:text}`acc_improved_test:.0%` are more
-# accurate than their $f_\text{large}$ on the test split
-# ({glue:text}`acc_significant_test:.0%` beyond bootstrap noise,
-# {glue:text}`acc_worse_test:.0%` significantly worse) and {glue:text}`acc_improved_ood:.0%`
-# on the OOD split ({glue:text}`acc_significant_ood:.0%` significantly,
-# {glue:text}`acc_worse_ood:.0%` significantly worse). Among the {glue:text}`acc_big_duos`
-# Duos with a FLOPs balance of at least 0.1, {glue:text}`acc_big_improved_test:.0%` (test) and
-# {glue:text}`acc_big_improved_ood:.0%` (OOD) improve, by a median of
-# {glue:text}`acc_big_median_test:.4f` and {glue:text}`acc_big_median_ood:.4f` accuracy. On this
-# profile, the paper's claim that weighted Duos rarely lose and gain from a balance of about
-# 10% **{glue:text}`acc_verdict`**.
-#
-# The unweighted ablation behaves as the paper says: with a sidekick below a balance of 0.1 its
-# median change in accuracy is {glue:text}`unw_small_median_test:.4f` (test) and
-# {glue:text}`unw_small_median_ood:.4f` (OOD), and {glue:text}`unw_small_worse_test:.0%` /
-# {glue:text}`unw_small_worse_ood:.0%` of those Duos are significantly worse than $f_\text{large}$
-# alone. Equal weights let a weak sidekick override a strong model; the fitted weights do not.
-#
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    Of the {{acc.duos}} weighted Duos, {{acc.improved_test:.0%}} are more accurate than their
+    $f_\text{large}$ on the test split ({{acc.significant_test:.0%}} beyond bootstrap noise,
+    {{acc.worse_test:.0%}} significantly worse)[[ and {{acc.improved_ood:.0%}} on the OOD
+    split ({{acc.significant_ood:.0%}} significantly, {{acc.worse_ood:.0%}} significantly
+    worse)]]. Among the {{big.duos}} Duos with a FLOPs balance of at least 0.1,
+    {{big.improved_test:.0%}} (test)[[ and {{big.improved_ood:.0%}} (OOD)]] improve, by a
+    median of {{big.median_test:.4f}}[[ and {{big.median_ood:.4f}}]] accuracy. On this
+    profile, the paper's claim that weighted Duos rarely lose and gain from a balance of
+    about 10% **{{acc.verdict}}**.
+    """,
+    acc=claims.numbers(gains, "accuracy"),
+    big=claims.numbers(gains, "accuracy", balance=(0.1, np.inf)),
+)
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    The unweighted ablation behaves as the paper says: with a sidekick below a balance of
+    0.1 its median change in accuracy is {{unw.median_test:.4f}} (test)[[ and
+    {{unw.median_ood:.4f}} (OOD)]], and {{unw.worse_test:.0%}}[[ / {{unw.worse_ood:.0%}}]]
+    of those Duos are significantly worse than $f_\text{large}$ alone. Equal weights let a
+    weak sidekick override a strong model; the fitted weights do not.
+    """,
+    unw=claims.numbers(gains, "accuracy", "unweighted", balance=(0, 0.1)),
+)
+
+# %% [markdown]
 # ## The learned weights (Appendix D)
 #
 # The ratio $w_\text{large} / w_\text{small}$ says how much the Duo trusts each member. The paper
@@ -144,52 +154,55 @@ glue_numbers("unw_small", claims.numbers(gains, "accuracy", "unweighted", balanc
 # %%
 weights = duos.drop_duplicates(["f_large", "f_small"]).copy()
 weights["ratio"] = weights["w_large"] / weights["w_small"].replace(0, np.nan)
-glue_figure("fig_weights", dl.plots.weight_ratios(weights))
-glue_numbers(
-    "ratio",
-    {
-        "rho": stats.spearmanr(weights["flops_balance"], weights["ratio"], nan_policy="omit")[0],
-        "max": float(weights["ratio"].max()),
-        "min": float(weights["ratio"].min()),
-    },
+figure(
+    dl.plots.weight_ratios(weights),
+    r"""
+    Ratio of the fitted weights against FLOPs balance, one point per Duo (log–log). Compare
+    with the paper's Figure 10.
+    """,
 )
-glue_numbers("", {"n_zero_sidekick": int((weights["w_small"] == 0).sum())})
 weights[["f_large", "f_small", "flops_balance", "w_large", "w_small", "ratio"]].round(3)
 
+# %% tags=["remove-input"]
+rho = stats.spearmanr(weights["flops_balance"], weights["ratio"], nan_policy="omit")[0]
+say(
+    r"""
+    The ratio ranges from {{ratio.max:.1f}} down to {{ratio.min:.2f}}, and its rank
+    correlation with the FLOPs balance is Spearman $\rho$ = {{ratio.rho:.2f}}: the cheaper
+    the sidekick, the more the Duo leans on $f_\text{large}$, as in the paper.
+    {{n_zero_sidekick}} Duos set the sidekick's weight to exactly zero.
+    """,
+    ratio={"rho": rho, "max": weights["ratio"].max(), "min": weights["ratio"].min()},
+    n_zero_sidekick=int((weights["w_small"] == 0).sum()),
+)
+
 # %% [markdown]
-# ```{glue:figure} fig_weights
-# :name: fig-duo-weights
-#
-# Ratio of the fitted weights against FLOPs balance, one point per Duo (log–log). Compare with
-# the paper's Figure 10.
-# ```
-#
-# The ratio ranges from {glue:text}`ratio_max:.1f` down to {glue:text}`ratio_min:.2f`, and its
-# rank correlation with the FLOPs balance is Spearman $\rho$ = {glue:text}`ratio_rho:.2f`: the
-# cheaper the sidekick, the more the Duo leans on $f_\text{large}$, as in the paper.
-# {glue:text}`n_zero_sidekick` Duos set the sidekick's weight to exactly zero.
-#
 # ## NLL and Brier (Appendix G)
 
 # %%
-glue_figure("fig_nll", dl.plots.metric_vs_balance(table, "nll"))
-glue_numbers("nll", claims.numbers(gains, "nll"))
-glue_numbers("brier", claims.numbers(gains, "brier"))
+figure(
+    dl.plots.metric_vs_balance(table, "nll"),
+    "Negative log-likelihood of every Duo against its FLOPs balance (lower is better).",
+)
 summary[summary["metric"].isin(["nll", "brier"])].round(3)
 
+# %% tags=["remove-input"]
+found_on = "test and OOD" if "ood" in set(gains["split"]) else "test"
+say(
+    r"""
+    Weighted Duos lower the NLL of $f_\text{large}$ for {{nll.improved_test:.0%}} of Duos on
+    the test split[[ and {{nll.improved_ood:.0%}} on the OOD split]], and the Brier score for
+    {{brier.improved_test:.0%}}[[ and {{brier.improved_ood:.0%}}]]. On the validation split
+    this is guaranteed (the weights minimise validation NLL and include the
+    temperature-scaled $f_\text{large}$ as a special case); on {{found_on}} it is a
+    finding.
+    """,
+    nll=claims.numbers(gains, "nll"),
+    brier=claims.numbers(gains, "brier"),
+    found_on=found_on,
+)
+
 # %% [markdown]
-# ```{glue:figure} fig_nll
-# :name: fig-duo-nll
-#
-# Negative log-likelihood of every Duo against its FLOPs balance (lower is better).
-# ```
-#
-# Weighted Duos lower the NLL of $f_\text{large}$ for {glue:text}`nll_improved_test:.0%` of Duos
-# on the test split and {glue:text}`nll_improved_ood:.0%` on the OOD split, and the Brier score
-# for {glue:text}`brier_improved_test:.0%` and {glue:text}`brier_improved_ood:.0%`. On the
-# validation split this is guaranteed (the weights minimise validation NLL and include the
-# temperature-scaled $f_\text{large}$ as a special case); on test and OOD it is a finding.
-#
 # ## Overview across metrics (the paper's Figure 1)
 #
 # The paper's Figure 1 summarises every metric at once as the *relative improvement toward a
@@ -201,22 +214,19 @@ summary[summary["metric"].isin(["nll", "brier"])].round(3)
 singles = table[table["mode"] == "single"].set_index(["panel", "f_large"])
 overview_metrics = ("accuracy", "nll", "brier", "auroc", "aurc", "sac_98")
 fig, overview = dl.plots.relative_improvement(gains, singles, metrics=overview_metrics)
-glue_figure("fig_overview", fig)
-means = overview.groupby(["split", "metric"])["relative improvement"].mean().unstack("split")
-glue_numbers(
-    "overview", {f"{m}_{s}": float(v) for m, row in means.iterrows() for s, v in row.items()}
+figure(
+    fig,
+    r"""
+    Mean relative improvement toward a perfect score of weighted Duos over their
+    $f_\text{large}$ for each metric, in distribution (test) and out of distribution (ood);
+    error bars: standard deviation over Duos. Compare with the paper's Figure 1 (right).
+    """,
+    glue_as="fig_overview",
 )
-means.round(3)
+means = overview.groupby(["split", "metric"])["relative improvement"].mean()
+means.unstack("split").round(3)
 
 # %% [markdown]
-# ```{glue:figure} fig_overview
-# :name: fig-overview
-#
-# Mean relative improvement toward a perfect score of weighted Duos over their $f_\text{large}$
-# for each metric, in distribution (test) and out of distribution (ood); error bars: standard
-# deviation over Duos. Compare with the paper's Figure 1 (right).
-# ```
-#
 # ## Summary
 #
 # - Fitted weights make a Duo at least as accurate as its $f_\text{large}$ in almost every case

@@ -25,9 +25,6 @@
 # $f_\text{large}$'s predicted class and only borrows the Duo's uncertainty, so its accuracy is
 # exactly $f_\text{large}$'s: any AUROC gain it shows is better uncertainty, not better accuracy.
 # We also look at calibration (ECE), where the paper expects little change.
-#
-# *Expected runtime: seconds (the bootstrap is cached by the previous chapter; about a minute
-# on `demo` if this chapter runs first).*
 
 # %% tags=["parameters", "remove-cell"]
 profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU

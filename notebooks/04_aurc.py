@@ -25,8 +25,6 @@
 # Beside the paper's AURC we report E-AURC (the excess over an oracle that ranks every correct
 # prediction first) and AUGRC (Traub et al. 2024), which weighs every error once instead of
 # over-weighting errors made at low coverage.
-#
-# *Expected runtime: seconds (bootstrap cached by chapter 02).*
 
 # %% tags=["parameters", "remove-cell"]
 profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU

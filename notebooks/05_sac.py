@@ -23,8 +23,6 @@
 # keeping 98% accuracy on what it answers, abstaining on the rest: the number a deployment with
 # an accuracy guarantee cares about (higher is better). We also show the whole profile from
 # SAC@90 to SAC@99.
-#
-# *Expected runtime: seconds (bootstrap cached by chapter 02).*
 
 # %% tags=["parameters", "remove-cell"]
 profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU

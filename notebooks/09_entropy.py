@@ -22,8 +22,6 @@
 # (Figure 9) repeats the uncertainty results with the predictive entropy
 # $-\sum_c p_c \log p_c$ instead and finds "no meaningful difference". This chapter does the same
 # for correctness AUROC, AURC and SAC@98, with its own bootstrap intervals.
-#
-# *Expected runtime: seconds on `smoke`, about a minute on `demo` the first time.*
 
 # %% tags=["parameters", "remove-cell"]
 profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU

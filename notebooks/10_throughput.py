@@ -24,27 +24,31 @@
 # Here we measure the throughput of every model of the active profile's zoo and of every Duo
 # (both members run on the same batch, one after the other) on the machine running this
 # notebook: the CPU for `smoke` and `demo`, the GPU (with mixed precision) for `paper`.
-#
-# *Expected runtime: under a minute on `smoke` and `demo`.*
 
-# %% tags=["parameters"]
-import os
+# %% tags=["parameters", "remove-cell"]
+profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
 
-profile = os.environ.get("DUOLIB_PROFILE", "smoke")
-
-# %% tags=["hide-output"]
-# Setup that also works on Colab: install duolib from the repository if it is not importable.
+# %% tags=["remove-cell"]
+# Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
+# from the book's repository, keeping the torch and torchvision already installed.
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("duolib") is None:
+    keep = []
+    for package in ("torch", "torchvision"):
+        try:
+            keep.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
-        check=True,
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
     )
 
-# %%
+# %% tags=["remove-cell"]
 import math
 
 import seaborn as sns
@@ -52,46 +56,58 @@ import torch
 
 import duolib as dl
 from duolib import throughput
-from duolib.chapter import glue_figure, glue_numbers
+from duolib.chapter import figure, say
 
+profile = dl.profiles.choose(profile)
 sns.set_theme(style="whitegrid", context="notebook")
 
-
-# %%
-dl.chapter.profile_note(profile)
+# %% tags=["remove-input"]
+dl.chapter.profile_note(profile, "10_throughput")
 
 # %%
 measured = throughput.measure_profile(profile)
 on_gpu = torch.cuda.is_available()
-device = torch.cuda.get_device_name() if on_gpu else f"CPU, {torch.get_num_threads()} threads"
-glue_numbers("", {"device": device})
+cpu = f"CPU, {torch.get_num_threads()} threads"
+device = torch.cuda.get_device_name() if on_gpu else cpu
 measured.round(4)
 
 # %%
 fig, fits = dl.plots.throughput_vs_flops(measured)
-glue_figure("fig_throughput", fig)
-for kind, fit in fits.items():
-    glue_numbers("r2", {kind: fit.rvalue**2 if fit else math.nan})
-    glue_numbers("slope", {kind: fit.slope if fit else math.nan})
+figure(
+    fig,
+    r"""
+    Measured throughput against compute for single models (left) and Duos (right), log–log,
+    with the coefficient of determination of a straight-line fit. Compare with the paper's
+    Figure 8.
+    """,
+)
+r2 = {kind: fit.rvalue**2 if fit else math.nan for kind, fit in fits.items()}
+slope = {kind: fit.slope if fit else math.nan for kind, fit in fits.items()}
 
 # %% [markdown]
-# ```{glue:figure} fig_throughput
-# :name: fig-throughput
-#
-# Measured throughput against compute for single models (left) and Duos (right), log–log, with
-# the coefficient of determination of a straight-line fit. Compare with the paper's Figure 8.
-# ```
-#
 # ## What we see
-#
-# On this machine ({glue:text}`device`), log throughput is explained by log FLOPs with
-# $R^2$ = {glue:text}`r2_single:.2f` for single models (slope {glue:text}`slope_single:.2f`;
-# $-1$ would mean time exactly proportional to FLOPs) and $R^2$ = {glue:text}`r2_Duo:.2f` for
-# Duos (slope {glue:text}`slope_Duo:.2f`), against the paper's 0.938 and 0.795 on a V100
-# (the paper does not say whether its fit is linear or log–log; ours is log–log because the zoo
-# spans orders of magnitude). Tiny CPU models are far from compute-bound: fixed per-layer costs
-# and memory traffic weigh more than FLOPs (depthwise and channel-shuffle layers especially), so
-# on `demo` the FLOPs balance understates a small sidekick's share of wall-clock time.
+
+# %% tags=["remove-input"]
+paper_r2 = "0.938 and 0.795" if fits.get("Duo") else "0.938"  # no Duo fit: fewer than 3
+say(
+    r"""
+    On this machine ({{device}}), log throughput is explained by log FLOPs with $R^2$ =
+    {{r2.single:.2f}} for single models (slope {{slope.single:.2f}}; $-1$ would mean time
+    exactly proportional to FLOPs)[[ and $R^2$ = {{r2.Duo:.2f}} for Duos (slope
+    {{slope.Duo:.2f}})]], against the paper's {{paper_r2}} on a V100 (the paper does not
+    say whether its fit is linear or log–log; ours is log–log because the zoo spans orders
+    of magnitude).
+    """,
+    device=device,
+    r2=r2,
+    slope=slope,
+    paper_r2=paper_r2,
+)
+
+# %% [markdown]
+# Tiny CPU models are far from compute-bound: fixed per-layer costs and memory traffic weigh more
+# than FLOPs (depthwise and channel-shuffle layers especially), so on `demo` the FLOPs balance
+# understates a small sidekick's share of wall-clock time.
 #
 # `benchmarks/bench_throughput.py` measures the same for the command line.
 #

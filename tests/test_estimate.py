@@ -39,3 +39,13 @@ def test_the_colab_zoo_is_estimated_at_about_an_hour_on_a_t4():
     assert 0.5 < hours["hours (estimate)"].sum() < 1.25
     extra = estimate.baseline_hours("colab")
     assert set(extra["baseline"]) == {"soup ingredients", "deep-ensemble replicas", "IVON"}
+
+
+def test_the_zoo_chapters_note_labels_the_estimate_and_lists_every_model():
+    text = estimate.note("colab")
+    assert text.startswith("**Estimate, not a measurement**") and "one Colab T4" in text
+    for model in dl.profiles.get("colab").zoo:
+        assert f"| caltech256 | {model} |" in text
+    for profile in ("smoke", "demo", "paper-rehearsal"):
+        assert estimate.note(profile).startswith("No GPU-time estimate")
+    assert "one A100" in estimate.note("paper")

@@ -75,10 +75,14 @@ def re_urls(text: str) -> list[str]:
 
 
 def test_readme_names_the_configured_repository():
-    url, _ = _repository()
+    url, branch = _repository()
+    colab = f"https://colab.research.google.com/github/{url.removeprefix('https://github.com/')}"
     readme = (ROOT / "README.md").read_text()
     for other in re_urls(readme):
-        assert other.startswith(url) or "github.com/" not in other or "colab" in other, other
+        if other.startswith("https://colab.research.google.com/github/"):
+            assert other.startswith(f"{colab}/blob/{branch}/notebooks/"), other
+        else:
+            assert other.startswith(url) or "github.com" not in other, other
     assert url in readme
 
 
