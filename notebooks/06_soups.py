@@ -30,44 +30,47 @@
 # of validation accuracy and keeps one only if validation accuracy does not drop. We also show
 # the uniform soup (all ingredients averaged), which Wortsman et al. found can be worse than its
 # best ingredient.
-#
-# *Expected runtime: about 3 minutes on `demo` the first time (it fine-tunes the extra
-# ingredients), seconds afterwards.*
 
-# %% tags=["parameters"]
-import os
+# %% tags=["parameters", "remove-cell"]
+profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
 
-profile = os.environ.get("DUOLIB_PROFILE", "smoke")
-
-# %% tags=["hide-output"]
-# Setup that also works on Colab: install duolib from the repository if it is not importable.
+# %% tags=["remove-cell"]
+# Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
+# from the book's repository, keeping the torch and torchvision already installed.
+import importlib.metadata
 import importlib.util
 import subprocess
 import sys
 
 if importlib.util.find_spec("duolib") is None:
+    keep = []
+    for package in ("torch", "torchvision"):
+        try:
+            keep.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "git+https://github.com/duos-book/duos"],
-        check=True,
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
     )
 
-# %%
+# %% tags=["remove-cell"]
 import pandas as pd
 import seaborn as sns
 
 import duolib as dl
 from duolib import bank, tables
-from duolib.chapter import glue_figure, glue_numbers
+from duolib.chapter import figure, say
 
+profile = dl.profiles.choose(profile)
 sns.set_theme(style="whitegrid", context="notebook")
 settings = dl.profiles.get(profile)
 dataset = settings.baseline_dataset
 base = settings.baselines.soup_model
 greedy, uniform = f"{base}:greedy_soup", f"{base}:uniform_soup"
 
-
-# %%
-dl.chapter.profile_note(profile)
+# %% tags=["remove-input"]
+dl.chapter.profile_note(profile, "06_soups")
 
 # %% tags=["hide-output"]
 # Fine-tunes the ingredients (cached), mixes both soups and stores their logits in the bank.
@@ -76,42 +79,52 @@ uniform_meta = bank.meta(dataset, uniform, "test", settings)
 
 # %% [markdown]
 # ## The ingredients
-#
-# Each row is one fine-tune of the same linear-probed {glue:text}`soup_base` with its learning
-# rate and weight decay, its validation accuracy, its fine-tuning time, and whether the greedy
-# soup kept it.
+
+# %% tags=["remove-input"]
+say(
+    """
+    Each row is one fine-tune of the same linear-probed {{base}} with its learning rate
+    and weight decay, its validation accuracy, its fine-tuning time, and whether the
+    greedy soup kept it.
+    """,
+    base=base,
+)
 
 # %%
 ingredients = tables.soup_ingredients(soup_meta)
-glue_numbers(
-    "soup",
-    {
-        "base": base,
-        "count": len(ingredients),
-        "kept": int(ingredients["in greedy soup"].sum()),
-        "train_minutes": soup_meta["train_seconds"] / 60,
-    },
-)
 ingredients
 
 # %% [markdown]
 # ## Single model, soups and soup-Duos
-#
-# The single model is the zoo's {glue:text}`soup_base` (the best ingredient of the zoo's own
-# search), temperature-scaled; both soups are temperature-scaled the same way. Duos pair either
-# the single model or the greedy soup with every cheaper model of the zoo.
+
+# %% tags=["remove-input"]
+say(
+    """
+    The single model is the zoo's {{base}} (the best ingredient of the zoo's own
+    search), temperature-scaled; both soups are temperature-scaled the same way.
+    """,
+    base=base,
+)
+
+# %% [markdown]
+# Duos pair either the single model or the greedy soup with every cheaper model of the zoo.
 
 # %%
 singles = {"single model": base, "uniform soup": uniform, "greedy soup": greedy}
 duos = {"Duo: single + sidekick": base, "Duo: soup + sidekick": greedy}
 rows = []
 for split in dl.data.evaluation_splits(dataset):
-    rows += [tables.single_row(m, split, dataset, settings, method=k) for k, m in singles.items()]
+    rows += [
+        tables.single_row(m, split, dataset, settings, method=k)
+        for k, m in singles.items()
+    ]
     rows += [
         tables.duo_row(large, small, split, dataset, settings, method=label)
         for label, large in duos.items()
         for small in dl.zoo.sidekicks(base, settings.zoo)
     ]
+
+# %%
 frame = pd.DataFrame(rows)
 test = frame[frame["split"] == "test"]
 num_classes = bank.meta(dataset, base, "test", settings)["num_classes"]
@@ -119,64 +132,75 @@ tables.paper_table(test, num_classes)
 
 # %%
 metrics = ("accuracy", "auroc", "sac_98")
-fig = dl.plots.metric_vs_cost(
-    test,
-    metrics,
-    x="flops_balance",
-    lines=tuple(singles),
-    log_x=False,
-    x_label="FLOPs balance of the Duo",
+figure(
+    dl.plots.metric_vs_cost(
+        test,
+        metrics,
+        x="flops_balance",
+        lines=tuple(singles),
+        log_x=False,
+        x_label="FLOPs balance of the Duo",
+    ),
+    "Accuracy, correctness AUROC and SAC@98 on the test split against the FLOPs "
+    "balance of the Duo. Dashed lines: the single model and the two soups (one model's "
+    "cost). Lines with markers: Duos of the single model and of the greedy soup with "
+    "each sidekick. Compare with the paper's Figure 7.",
 )
-glue_figure("fig_soups", fig)
-
-# %%
-for prefix, method in (
-    ("single", "single model"),
-    ("greedy", "greedy soup"),
-    ("uniform", "uniform soup"),
-):
-    glue_numbers(prefix, {m: tables.method_mean(test, method, m) for m in metrics})
-soup_duo = "Duo: soup + sidekick"
-glue_numbers(
-    "soupduo_better", {m: tables.fraction_better(test, soup_duo, "greedy soup", m) for m in metrics}
-)
-glue_numbers("soupduo_best", test[test["method"] == soup_duo][list(metrics)].max().to_dict())
-glue_numbers("soup", {"wins": tables.count_wins(test, "greedy soup", "single model", metrics)})
 
 # %% [markdown]
-# ```{glue:figure} fig_soups
-# :name: fig-soups
-#
-# Accuracy, correctness AUROC and SAC@98 on the test split against the FLOPs balance of the
-# Duo. Dashed lines: the single model and the two soups (one model's cost). Lines with markers:
-# Duos of the single model and of the greedy soup with each sidekick. Compare with the paper's
-# Figure 7.
-# ```
-#
 # ## What we see
-#
-# The greedy soup kept {glue:text}`soup_kept` of {glue:text}`soup_count` ingredients. Test
-# accuracy: single model {glue:text}`single_accuracy:.4f`, greedy soup
-# {glue:text}`greedy_accuracy:.4f`, uniform soup {glue:text}`uniform_accuracy:.4f`; correctness
-# AUROC {glue:text}`single_auroc:.4f` / {glue:text}`greedy_auroc:.4f` /
-# {glue:text}`uniform_auroc:.4f`; SAC@98 {glue:text}`single_sac_98:.4f` /
-# {glue:text}`greedy_sac_98:.4f` / {glue:text}`uniform_sac_98:.4f`.
-#
-# Adding a sidekick to the greedy soup improves on the soup alone for
-# {glue:text}`soupduo_better_accuracy:.0%` of sidekicks in accuracy (best
-# {glue:text}`soupduo_best_accuracy:.4f`), {glue:text}`soupduo_better_auroc:.0%` in AUROC (best
-# {glue:text}`soupduo_best_auroc:.4f`) and {glue:text}`soupduo_better_sac_98:.0%` in SAC@98
-# (best {glue:text}`soupduo_best_sac_98:.4f`). The paper's claim is that Duos compound with soups:
-# the soup beats the single model and the soup-Duo beats the soup. Here the greedy soup beats the
-# single model on {glue:text}`soup_wins` of these 3 metrics. A greedy soup that keeps a single
-# ingredient *is* that ingredient (the rule refuses every average that lowers validation
-# accuracy); the uniform soup shows what averaging everything would cost or gain.
-#
-# The cost column of the table is the point of the comparison: the soup's training time is the
-# sum of all its ingredients' fine-tuning (here {glue:text}`soup_train_minutes:.1f` minutes in
-# total), while at test time it costs one model; the soup-Duo adds the sidekick's compute, a
-# FLOPs balance of a few percent to a few tens of percent.
-#
+
+# %% tags=["remove-input"]
+means = tables.method_means(test, metrics)
+soups = {"single": "single model", "greedy": "greedy soup", "uniform": "uniform soup"}
+values = {k: means.loc[method].to_dict() for k, method in soups.items()}
+say(
+    r"""
+    The greedy soup kept {{kept}} of {{count}} ingredients. Test accuracy: single model
+    {{single.accuracy:.4f}}, greedy soup {{greedy.accuracy:.4f}}, uniform soup
+    {{uniform.accuracy:.4f}}; correctness AUROC {{single.auroc:.4f}} /
+    {{greedy.auroc:.4f}} / {{uniform.auroc:.4f}}; SAC@98 {{single.sac_98:.4f}} /
+    {{greedy.sac_98:.4f}} / {{uniform.sac_98:.4f}}.
+    """,
+    values,
+    kept=int(ingredients["in greedy soup"].sum()),
+    count=len(ingredients),
+)
+
+# %% tags=["remove-input"]
+soup_duo = "Duo: soup + sidekick"
+better = {m: tables.fraction_better(test, soup_duo, "greedy soup", m) for m in metrics}
+say(
+    r"""
+    Adding a sidekick to the greedy soup improves on the soup alone for
+    {{better.accuracy:.0%}} of sidekicks in accuracy (best {{best.accuracy:.4f}}),
+    {{better.auroc:.0%}} in AUROC (best {{best.auroc:.4f}}) and {{better.sac_98:.0%}} in
+    SAC@98 (best {{best.sac_98:.4f}}). The paper's claim is that Duos compound with
+    soups: the soup beats the single model and the soup-Duo beats the soup. Here the
+    greedy soup beats the single model on {{wins}} of these 3 metrics.
+    """,
+    better=better,
+    best=test[test["method"] == soup_duo][list(metrics)].max().to_dict(),
+    wins=tables.count_wins(test, "greedy soup", "single model", metrics),
+)
+
+# %% [markdown]
+# A greedy soup that keeps a single ingredient *is* that ingredient (the rule refuses every
+# average that lowers validation accuracy); the uniform soup shows what averaging everything
+# would cost or gain.
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    The cost column of the table is the point of the comparison: the soup's training
+    time is the sum of all its ingredients' fine-tuning (here {{minutes:.1f}} minutes in
+    total), while at test time it costs one model; the soup-Duo adds the sidekick's
+    compute, a FLOPs balance of a few percent to a few tens of percent.
+    """,
+    minutes=soup_meta["train_seconds"] / 60,
+)
+
+# %% [markdown]
 # ## Summary
 #
 # - A soup is a better (or equal) $f_\text{large}$ at one model's inference cost; a Duo is a
