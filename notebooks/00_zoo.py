@@ -34,7 +34,8 @@
 # them.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -53,7 +54,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %%
@@ -69,7 +71,7 @@ from duolib.chapter import figure, say
 profile = dl.profiles.choose(profile)
 settings = dl.profiles.get(profile)
 sns.set_theme(style="whitegrid", context="notebook")
-print(f"profile {profile}: datasets {settings.datasets}, {len(settings.zoo)} models")
+print(f"profile {profile}: {settings.datasets}, {len(settings.zoo)} models")
 print(f"cache: {dl.cache.root()}  (set DUOLIB_CACHE to move it)")
 
 # %% tags=["remove-input"]
@@ -84,34 +86,41 @@ dl.chapter.profile_note(profile, "00_zoo")
 # contrast and stronger blur and noise: the analogue of iWildCam's unseen camera traps.
 
 # %%
-splits = {  # ImageNet is evaluated with published heads: its training set is not needed
+# ImageNet is evaluated with its published heads: no training set needed.
+splits = {
     (name, split): dl.data.load(name, split, settings)
     for name in settings.datasets
     for split in dl.data.splits(name)
     if split != "train" or name not in dl.bank.PUBLISHED_HEADS
 }
+
+# %%
 pd.DataFrame(
     {
         "images": [len(ds) for ds in splits.values()],
         "classes": [len(ds.classes) for ds in splits.values()],
     },
-    index=pd.MultiIndex.from_tuples(list(splits), names=["dataset", "split"]),
+    index=pd.MultiIndex.from_tuples(
+        list(splits), names=["dataset", "split"]
+    ),
 )
 
 # %%
 shown = [key for key in splits if key[1] in ("train", "ood")]
-fig, axes = plt.subplots(len(shown), 1, figsize=(10, 2.2 * len(shown)), squeeze=False)
+fig, axes = plt.subplots(
+    len(shown), 1, figsize=(10, 2.2 * len(shown)), squeeze=False
+)
 for ax, (name, split) in zip(axes[:, 0], shown, strict=True):
     title = f"{name}, {split} split: one image per class"
-    dl.plots.sample_grid(splits[name, split], per_class=1, title=title, ax=ax)
+    dl.plots.sample_grid(
+        splits[name, split], per_class=1, title=title, ax=ax
+    )
 fig.tight_layout()
-figure(
-    fig,
-    r"""
-    One image of each class from the training split (top) and the out-of-distribution split
-    (bottom), with its class name.
-    """,
-)
+figure(fig)
+
+# %% [markdown]
+# *Figure: One image of each class from the training split (top) and the out-of-distribution split
+# (bottom), with its class name.*
 
 # %% [markdown]
 # ## Fine-tuning the zoo
@@ -151,11 +160,19 @@ table = zoo.pivot_table(
     columns="split",
     values="accuracy",
 ).reset_index()
-costs = zoo.drop_duplicates(["dataset", "model"]).set_index(["dataset", "model"])
+costs = zoo.drop_duplicates(["dataset", "model"]).set_index(
+    ["dataset", "model"]
+)
+
+# %%
 keys = pd.MultiIndex.from_frame(table[["dataset", "model"]])
-table["train minutes"] = costs["train_seconds"].reindex(keys).to_numpy() / 60
+table["train minutes"] = (
+    costs["train_seconds"].reindex(keys).to_numpy() / 60
+)
 table["temperature"] = costs["temperature"].reindex(keys).to_numpy()
-table["dataset"] = pd.Categorical(table["dataset"], settings.datasets, ordered=True)
+table["dataset"] = pd.Categorical(
+    table["dataset"], settings.datasets, ordered=True
+)
 table = table.sort_values(["dataset", "gflops"]).reset_index(drop=True)
 table["MFLOPs"] = table.pop("gflops") * 1e3
 table["params (k)"] = table.pop("params") / 1e3
@@ -182,20 +199,20 @@ fig, ax = plt.subplots(figsize=(8, 4.8))
 title = f"{settings.name} zoo on {', '.join(settings.datasets)}"
 dl.plots.size_accuracy(zoo, ax=ax, title=title)
 fig.tight_layout()
-figure(
-    fig,
-    r"""
-    Accuracy of every fine-tuned model of the zoo against its compute, on the in-distribution
-    splits and the out-of-distribution split.
-    """,
-)
+figure(fig)
+
+# %% [markdown]
+# *Figure: Accuracy of every fine-tuned model of the zoo against its compute, on the in-distribution
+# splits and the out-of-distribution split.*
 
 # %% [markdown]
 # ## What we see
 
 # %% tags=["remove-input"]
 # Datasets without an OOD split (Caltech 256) have no drop; NaN if no dataset has one.
-ood_drop = float((by_model["test"] - by_model.get("ood", float("nan"))).mean())
+ood_drop = float(
+    (by_model["test"] - by_model.get("ood", float("nan"))).mean()
+)
 say(
     r"""
     The {{n_zoo}} models span a {{flops_span_zoo:.0f}}-fold range of compute, and their
@@ -221,7 +238,8 @@ say(
 # %%
 grid = dl.cli.tasks(settings)
 print(
-    f"{len(grid)} fits, e.g. python -m duolib fit --profile {settings.name} --task 0:"
+    f"{len(grid)} fits, e.g. "
+    f"python -m duolib fit --profile {settings.name} --task 0:"
 )
 pd.DataFrame(grid, columns=["dataset", "model"]).head(8)
 

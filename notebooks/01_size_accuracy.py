@@ -28,7 +28,8 @@
 # download and no training, and shows the same published numbers on every profile.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -47,7 +48,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -99,12 +101,17 @@ fits = {
     for x in ("gflops", "params")
 }
 rhos = {
-    x: stats.spearmanr(catalog[x], catalog["imagenet_top1"]).statistic for x in fits
+    x: stats.spearmanr(catalog[x], catalog["imagenet_top1"]).statistic
+    for x in fits
 }
+
+# %%
 pd.DataFrame(
     {
         "Spearman rho": rhos,
-        "R^2 of top-1 ~ log10(x)": {x: fit.rvalue**2 for x, fit in fits.items()},
+        "R^2 of top-1 ~ log10(x)": {
+            x: fit.rvalue**2 for x, fit in fits.items()
+        },
         "top-1 points per 10x": {x: fit.slope for x, fit in fits.items()},
     }
 ).rename(index={"gflops": "GFLOPs", "params": "parameters"}).round(3)
@@ -123,14 +130,12 @@ numbers = {
 
 # %%
 palette = dl.plots.family_palette(catalog["family"])
-figure(
-    dl.plots.catalog_size_accuracy(catalog, fits, palette),
-    r"""
-    ImageNet top-1 against compute (left) and size (right) for every torchvision classifier,
-    coloured by family; circles are architectures the paper draws on. Dashed: least-squares
-    fit of top-1 on log10 of the x-axis. Compare with the paper's Figure 2.
-    """,
-)
+figure(dl.plots.catalog_size_accuracy(catalog, fits, palette))
+
+# %% [markdown]
+# *Figure: ImageNet top-1 against compute (left) and size (right) for every torchvision classifier,
+# coloured by family; circles are architectures the paper draws on. Dashed: least-squares fit of
+# top-1 on log10 of the x-axis. Compare with the paper's Figure 2.*
 
 # %% [markdown]
 # ## What we see
@@ -163,21 +168,23 @@ say(
 # %%
 profile_zoo = dl.bank.zoo_summary(profile)
 fig, ax = plt.subplots(figsize=(8, 4.8))
-dl.plots.size_accuracy(profile_zoo, ax=ax, title=f"{profile} zoo, fine-tuned")
-fig.tight_layout()
-figure(
-    fig,
-    r"""
-    Accuracy against compute for the fine-tuned zoo of the profile this book was built with,
-    in distribution (val, test) and out of distribution (ood).
-    """,
+dl.plots.size_accuracy(
+    profile_zoo, ax=ax, title=f"{profile} zoo, fine-tuned"
 )
+fig.tight_layout()
+figure(fig)
+
+# %% [markdown]
+# *Figure: Accuracy against compute for the fine-tuned zoo of the profile this book was built with,
+# in distribution (val, test) and out of distribution (ood).*
 
 # %% tags=["remove-input"]
 # Rank correlation within one dataset: the profile's first.
 first = profile_zoo["dataset"] == profile_zoo["dataset"].iloc[0]
 id_accuracy = profile_zoo[first & (profile_zoo["split"] == "test")]
-rho_zoo = stats.spearmanr(id_accuracy["gflops"], id_accuracy["accuracy"]).statistic
+rho_zoo = stats.spearmanr(
+    id_accuracy["gflops"], id_accuracy["accuracy"]
+).statistic
 say(
     r"""
     Across the {{n_profile_zoo}} models of this profile, the rank correlation between
@@ -197,9 +204,19 @@ say(
 # (the same counter reproduces torchvision's published GFLOPs, which the tests check).
 
 # %%
-zoo_table = pd.DataFrame([vars(dl.zoo.get(name)) for name in dl.zoo.names()])
+zoo_table = pd.DataFrame(
+    [vars(dl.zoo.get(name)) for name in dl.zoo.names()]
+)
 zoo_table[zoo_table["role"] == "large"][
-    ["name", "source", "weights", "gflops", "params", "input_size", "imagenet_top1"]
+    [
+        "name",
+        "source",
+        "weights",
+        "gflops",
+        "params",
+        "input_size",
+        "imagenet_top1",
+    ]
 ]
 
 # %% [markdown]
@@ -208,7 +225,9 @@ zoo_table[zoo_table["role"] == "large"][
 # the paper's, for comparison):
 
 # %%
-paper_balance = dict(mnasnet0_75=0.05, shufflenet_v2_x2_0=0.14, efficientnet_b2=0.27)
+paper_balance = dict(
+    mnasnet0_75=0.05, shufflenet_v2_x2_0=0.14, efficientnet_b2=0.27
+)
 table1 = pd.DataFrame(
     {
         "sidekick": list(paper_balance),
@@ -227,7 +246,9 @@ say(
     With ResNet-50 at {{b.mnasnet0_75:.3f}}, {{b.shufflenet_v2_x2_0:.3f}} and
     {{b.efficientnet_b2:.3f}}, our balances round to the paper's 0.05, 0.14 and 0.27.
     """,
-    b=dict(zip(table1["sidekick"], table1["FLOPs balance (ours)"], strict=True)),
+    b=dict(
+        zip(table1["sidekick"], table1["FLOPs balance (ours)"], strict=True)
+    ),
 )
 
 # %% [markdown]
@@ -240,13 +261,11 @@ say(
 
 # %%
 ladder = dl.zoo.balance_ladder()
-figure(
-    dl.plots.balance_ladder(ladder, palette),
-    r"""
-    FLOPs balance of every Duo the paper's zoo allows (sidekick cheaper than
-    $f_\text{large}$). Dotted lines: the paper's "10–20% more compute".
-    """,
-)
+figure(dl.plots.balance_ladder(ladder, palette))
+
+# %% [markdown]
+# *Figure: FLOPs balance of every Duo the paper's zoo allows (sidekick cheaper than
+# $f_\text{large}$). Dotted lines: the paper's "10–20% more compute".*
 
 # %% tags=["remove-input"]
 say(

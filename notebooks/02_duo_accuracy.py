@@ -30,7 +30,8 @@
 # examples resampled, the same resample for both), which the paper does not report.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -49,7 +50,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -76,7 +78,8 @@ summary = claims.summary(
 )
 duos = table[table["mode"] == "weighted"]
 count = len(duos.drop_duplicates(["dataset", "f_large", "f_small"]))
-print(f"{count} Duos from f_large {settings.large_models} on {settings.datasets}")
+print(f"{count} Duos", f"from f_large {settings.large_models}")
+print(f"on {settings.datasets}")
 
 # %% [markdown]
 # ## The claim
@@ -94,14 +97,12 @@ print(f"{count} Duos from f_large {settings.large_models} on {settings.datasets}
 # to the comparison with deep ensembles in the Baselines part.
 
 # %%
-figure(
-    dl.plots.metric_vs_balance(table, "accuracy"),
-    r"""
-    Accuracy of every Duo against its FLOPs balance, for each $f_\text{large}$ (rows) on the
-    in-distribution test and out-of-distribution splits (columns). Dashed: the
-    temperature-scaled $f_\text{large}$ alone. Compare with the paper's Figure 3.
-    """,
-)
+figure(dl.plots.metric_vs_balance(table, "accuracy"))
+
+# %% [markdown]
+# *Figure: Accuracy of every Duo against its FLOPs balance, for each $f_\text{large}$ (rows) on the
+# in-distribution test and out-of-distribution splits (columns). Dashed: the temperature-scaled
+# $f_\text{large}$ alone. Compare with the paper's Figure 3.*
 
 # %% [markdown]
 # How many Duos beat their $f_\text{large}$, and how many do so beyond bootstrap noise
@@ -109,7 +110,8 @@ figure(
 # losing side):
 
 # %%
-# Macro-F1 is the paper's headline on the imbalanced iWildCam; on balanced data it tracks accuracy.
+# Macro-F1 is the paper's headline on the imbalanced iWildCam; on balanced
+# data it tracks accuracy.
 summary[summary["metric"].isin(["accuracy", "macro_f1"])].round(3)
 
 # %% [markdown]
@@ -153,18 +155,24 @@ say(
 
 # %%
 weights = duos.drop_duplicates(["f_large", "f_small"]).copy()
-weights["ratio"] = weights["w_large"] / weights["w_small"].replace(0, np.nan)
-figure(
-    dl.plots.weight_ratios(weights),
-    r"""
-    Ratio of the fitted weights against FLOPs balance, one point per Duo (log–log). Compare
-    with the paper's Figure 10.
-    """,
+weights["ratio"] = weights["w_large"] / weights["w_small"].replace(
+    0, np.nan
 )
-weights[["f_large", "f_small", "flops_balance", "w_large", "w_small", "ratio"]].round(3)
+figure(dl.plots.weight_ratios(weights))
+
+# %% [markdown]
+# *Figure: Ratio of the fitted weights against FLOPs balance, one point per Duo (log–log). Compare
+# with the paper's Figure 10.*
+
+# %%
+weights[
+    ["f_large", "f_small", "flops_balance", "w_large", "w_small", "ratio"]
+].round(3)
 
 # %% tags=["remove-input"]
-rho = stats.spearmanr(weights["flops_balance"], weights["ratio"], nan_policy="omit")[0]
+rho = stats.spearmanr(
+    weights["flops_balance"], weights["ratio"], nan_policy="omit"
+)[0]
 say(
     r"""
     The ratio ranges from {{ratio.max:.1f}} down to {{ratio.min:.2f}}, and its rank
@@ -172,7 +180,11 @@ say(
     the sidekick, the more the Duo leans on $f_\text{large}$, as in the paper.
     {{n_zero_sidekick}} Duos set the sidekick's weight to exactly zero.
     """,
-    ratio={"rho": rho, "max": weights["ratio"].max(), "min": weights["ratio"].min()},
+    ratio={
+        "rho": rho,
+        "max": weights["ratio"].max(),
+        "min": weights["ratio"].min(),
+    },
     n_zero_sidekick=int((weights["w_small"] == 0).sum()),
 )
 
@@ -180,10 +192,12 @@ say(
 # ## NLL and Brier (Appendix G)
 
 # %%
-figure(
-    dl.plots.metric_vs_balance(table, "nll"),
-    "Negative log-likelihood of every Duo against its FLOPs balance (lower is better).",
-)
+figure(dl.plots.metric_vs_balance(table, "nll"))
+
+# %% [markdown]
+# *Figure: Negative log-likelihood of every Duo against its FLOPs balance (lower is better).*
+
+# %%
 summary[summary["metric"].isin(["nll", "brier"])].round(3)
 
 # %% tags=["remove-input"]
@@ -213,16 +227,17 @@ say(
 # %%
 singles = table[table["mode"] == "single"].set_index(["panel", "f_large"])
 overview_metrics = ("accuracy", "nll", "brier", "auroc", "aurc", "sac_98")
-fig, overview = dl.plots.relative_improvement(gains, singles, metrics=overview_metrics)
-figure(
-    fig,
-    r"""
-    Mean relative improvement toward a perfect score of weighted Duos over their
-    $f_\text{large}$ for each metric, in distribution (test) and out of distribution (ood);
-    error bars: standard deviation over Duos. Compare with the paper's Figure 1 (right).
-    """,
-    glue_as="fig_overview",
+fig, overview = dl.plots.relative_improvement(
+    gains, singles, metrics=overview_metrics
 )
+figure(fig, glue_as="fig_overview")
+
+# %% [markdown]
+# *Figure: Mean relative improvement toward a perfect score of weighted Duos over their
+# $f_\text{large}$ for each metric, in distribution (test) and out of distribution (ood); error
+# bars: standard deviation over Duos. Compare with the paper's Figure 1 (right).*
+
+# %%
 means = overview.groupby(["split", "metric"])["relative improvement"].mean()
 means.unstack("split").round(3)
 

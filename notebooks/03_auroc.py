@@ -27,7 +27,8 @@
 # We also look at calibration (ECE), where the paper expects little change.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -46,7 +47,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -79,11 +81,13 @@ gains = claims.duo_gains(profile)
 # > improvement [in ECE]."
 
 # %%
-figure(
-    dl.plots.metric_vs_balance(table, "auroc"),
-    r"Correctness AUROC of every Duo against its FLOPs balance (higher is better). Dashed: the "
-    r"temperature-scaled $f_\text{large}$. Compare with the paper's Figure 4.",
-)
+figure(dl.plots.metric_vs_balance(table, "auroc"))
+
+# %% [markdown]
+# *Figure: Correctness AUROC of every Duo against its FLOPs balance (higher is better). Dashed: the
+# temperature-scaled $f_\text{large}$. Compare with the paper's Figure 4.*
+
+# %%
 claims.summary(gains, metrics=("auroc",), by="panel").round(4)
 
 # %% [markdown]
@@ -126,11 +130,13 @@ say(
 # ## Calibration: ECE
 
 # %%
-figure(
-    dl.plots.metric_vs_balance(table, "ece"),
-    "Expected calibration error (15 bins) of every Duo against its FLOPs balance (lower is "
-    "better).",
-)
+figure(dl.plots.metric_vs_balance(table, "ece"))
+
+# %% [markdown]
+# *Figure: Expected calibration error (15 bins) of every Duo against its FLOPs balance (lower is
+# better).*
+
+# %%
 claims.summary(gains, metrics=("ece",), by="panel").round(4)
 
 # %% tags=["remove-input"]

@@ -27,7 +27,8 @@
 # over-weighting errors made at low coverage.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -46,7 +47,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -76,12 +78,16 @@ gains = claims.duo_gains(profile)
 # > (Section 5.3, Figure 5)
 
 # %%
-figure(
-    dl.plots.metric_vs_balance(table, "aurc"),
-    r"AURC of every Duo against its FLOPs balance (lower is better). Dashed: the "
-    r"temperature-scaled $f_\text{large}$. Compare with the paper's Figure 5.",
+figure(dl.plots.metric_vs_balance(table, "aurc"))
+
+# %% [markdown]
+# *Figure: AURC of every Duo against its FLOPs balance (lower is better). Dashed: the temperature-
+# scaled $f_\text{large}$. Compare with the paper's Figure 5.*
+
+# %%
+claims.summary(gains, metrics=("aurc", "eaurc", "augrc"), by="panel").round(
+    4
 )
-claims.summary(gains, metrics=("aurc", "eaurc", "augrc"), by="panel").round(4)
 
 # %% [markdown]
 # ## What we see
@@ -129,20 +135,31 @@ small = max(
     key=lambda s: dl.zoo.flops_balance(large, s),
 )
 balance = dl.zoo.flops_balance(large, small)
-# The first dataset with an OOD split (ImageNet-V2 on the paper's profiles), else a test split.
-with_ood = [d for d in settings.datasets if "ood" in dl.data.evaluation_splits(d)]
-dataset, split = (with_ood[0], "ood") if with_ood else (settings.datasets[0], "test")
 
 # %%
-systems, labels = experiments.selective_systems(large, small, split, dataset, settings)
+# The first dataset with an OOD split (ImageNet-V2 on the paper's
+# profiles), else a test split.
+with_ood = [
+    d for d in settings.datasets if "ood" in dl.data.evaluation_splits(d)
+]
+dataset, split = (
+    (with_ood[0], "ood") if with_ood else (settings.datasets[0], "test")
+)
+
+# %%
+systems, labels = experiments.selective_systems(
+    large, small, split, dataset, settings
+)
 panel = dl.data.panel_name(dataset, split)
 figure(
     dl.plots.risk_coverage_curves(
-        systems, labels, f"{large} + {small} (balance {balance:.3f}), {panel}"
+        systems,
+        labels,
+        f"{large} + {small} (balance {balance:.3f}), {panel}",
     ),
-    r"Selective risk against coverage for $f_\text{large}$ alone, its Duo with "
-    f"{small} (FLOPs balance {balance:.3f}) and the UQ-only Duo. AURC is the area under "
-    "each curve.",
+    r"Selective risk against coverage for $f_\text{large}$ alone, its Duo "
+    f"with {small} (FLOPs balance {balance:.3f}) and the UQ-only Duo. "
+    "AURC is the area under each curve.",
 )
 
 # %%

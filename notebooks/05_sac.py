@@ -25,7 +25,8 @@
 # SAC@90 to SAC@99.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -44,7 +45,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -73,11 +75,13 @@ gains = claims.duo_gains(profile)
 # > increases." (Section 5.4, Figure 6)
 
 # %%
-figure(
-    dl.plots.metric_vs_balance(table, "sac_98"),
-    r"SAC@98 of every Duo against its FLOPs balance (higher is better). Dashed: the "
-    r"temperature-scaled $f_\text{large}$. Compare with the paper's Figure 6.",
-)
+figure(dl.plots.metric_vs_balance(table, "sac_98"))
+
+# %% [markdown]
+# *Figure: SAC@98 of every Duo against its FLOPs balance (higher is better). Dashed: the
+# temperature-scaled $f_\text{large}$. Compare with the paper's Figure 6.*
+
+# %%
 sac = {  # what the text quotes: weighted, UQ-only and unweighted Duos
     "w": claims.numbers(gains, "sac_98", "weighted"),
     "u": claims.numbers(gains, "sac_98", "uq_only"),
@@ -117,11 +121,11 @@ say(
 
 # %%
 large = dl.profiles.get(profile).large_models[0]
-figure(
-    dl.plots.sac_profile(table, large),
-    r"Coverage at each target selective accuracy from 90% to 99%, for the first "
-    r"$f_\text{large}$ alone and its weighted Duo with each sidekick.",
-)
+figure(dl.plots.sac_profile(table, large))
+
+# %% [markdown]
+# *Figure: Coverage at each target selective accuracy from 90% to 99%, for the first
+# $f_\text{large}$ alone and its weighted Duo with each sidekick.*
 
 # %% [markdown]
 # ## Summary

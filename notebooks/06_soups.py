@@ -32,7 +32,8 @@
 # best ingredient.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -51,7 +52,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -73,7 +75,8 @@ greedy, uniform = f"{base}:greedy_soup", f"{base}:uniform_soup"
 dl.chapter.profile_note(profile, "06_soups")
 
 # %% tags=["hide-output"]
-# Fine-tunes the ingredients (cached), mixes both soups and stores their logits in the bank.
+# Fine-tunes the ingredients (cached), mixes both soups and stores their
+# logits in the bank.
 soup_meta = bank.meta(dataset, greedy, "test", settings)
 uniform_meta = bank.meta(dataset, uniform, "test", settings)
 
@@ -110,8 +113,14 @@ say(
 # Duos pair either the single model or the greedy soup with every cheaper model of the zoo.
 
 # %%
-singles = {"single model": base, "uniform soup": uniform, "greedy soup": greedy}
+singles = {
+    "single model": base,
+    "uniform soup": uniform,
+    "greedy soup": greedy,
+}
 duos = {"Duo: single + sidekick": base, "Duo: soup + sidekick": greedy}
+
+# %%
 rows = []
 for split in dl.data.evaluation_splits(dataset):
     rows += [
@@ -140,19 +149,24 @@ figure(
         lines=tuple(singles),
         log_x=False,
         x_label="FLOPs balance of the Duo",
-    ),
-    "Accuracy, correctness AUROC and SAC@98 on the test split against the FLOPs "
-    "balance of the Duo. Dashed lines: the single model and the two soups (one model's "
-    "cost). Lines with markers: Duos of the single model and of the greedy soup with "
-    "each sidekick. Compare with the paper's Figure 7.",
+    )
 )
+
+# %% [markdown]
+# *Figure: Accuracy, correctness AUROC and SAC@98 on the test split against the FLOPs balance of the
+# Duo. Dashed lines: the single model and the two soups (one model's cost). Lines with markers: Duos
+# of the single model and of the greedy soup with each sidekick. Compare with the paper's Figure 7.*
 
 # %% [markdown]
 # ## What we see
 
 # %% tags=["remove-input"]
 means = tables.method_means(test, metrics)
-soups = {"single": "single model", "greedy": "greedy soup", "uniform": "uniform soup"}
+soups = {
+    "single": "single model",
+    "greedy": "greedy soup",
+    "uniform": "uniform soup",
+}
 values = {k: means.loc[method].to_dict() for k, method in soups.items()}
 say(
     r"""
@@ -169,7 +183,10 @@ say(
 
 # %% tags=["remove-input"]
 soup_duo = "Duo: soup + sidekick"
-better = {m: tables.fraction_better(test, soup_duo, "greedy soup", m) for m in metrics}
+better = {
+    m: tables.fraction_better(test, soup_duo, "greedy soup", m)
+    for m in metrics
+}
 say(
     r"""
     Adding a sidekick to the greedy soup improves on the soup alone for

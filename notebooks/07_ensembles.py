@@ -37,7 +37,8 @@
 #   base model, $\text{AD}[k, k{+}1)$, against the ensemble of the same cost.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -56,7 +57,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -81,16 +83,16 @@ dl.chapter.profile_note(profile, "07_ensembles")
 
 # %% tags=["hide-output"]
 # Trains (or loads) every member and stores its logits in the bank.
+test_meta = {m: bank.meta(dataset, m, "test", settings) for m in members}
 member_meta = pd.DataFrame(
-    [
-        {
-            "member": m,
-            "test accuracy": bank.meta(dataset, m, "test", settings)["accuracy"],
-            "training (s)": round(bank.train_seconds(dataset, m, settings), 1),
-        }
-        for m in members
-    ]
-).set_index("member")
+    {
+        "test accuracy": {m: test_meta[m]["accuracy"] for m in members},
+        "training (s)": {
+            m: round(bank.train_seconds(dataset, m, settings), 1)
+            for m in members
+        },
+    }
+).rename_axis("member")
 num_classes = bank.meta(dataset, base, "test", settings)["num_classes"]
 
 # %% [markdown]
@@ -127,11 +129,16 @@ labels = {
     small: f"[AD] + {small} (FB {zoo.flops_balance(base, small):.2f})"
     for small in sidekicks
 }
+
+# %%
 singles = [
-    tables.single_row(m, "test", dataset, settings, method=base_label) for m in members
+    tables.single_row(m, "test", dataset, settings, method=base_label)
+    for m in members
 ]
 duos = [
-    tables.duo_row(m, small, "test", dataset, settings, method=labels[small])
+    tables.duo_row(
+        m, small, "test", dataset, settings, method=labels[small]
+    )
     for small in sidekicks
     for m in members
 ]
@@ -139,7 +146,9 @@ duos = [
 # %%
 ensembles = tables.ensemble_rows(settings, "test")
 table1_rows = (
-    singles + duos + [{**r, "method": f"[DE] {r['method']}"} for r in ensembles]
+    singles
+    + duos
+    + [{**r, "method": f"[DE] {r['method']}"} for r in ensembles]
 )
 tables.paper_table(table1_rows, num_classes)
 
@@ -148,21 +157,31 @@ frame1 = pd.DataFrame(table1_rows)
 short = frame1.assign(
     method=frame1["method"].str.replace(r" \(FB .*\)", "", regex=True)
 )
-figure(
-    dl.plots.metric_vs_cost(short, ("accuracy", "nll", "auroc", "aurc")),
-    "Table 1 as a picture: each method's test metric against its test-time compute "
-    "(log scale). Duos sit just right of the base model; ensembles at 2, 3, ... times "
-    "its compute.",
-)
+figure(dl.plots.metric_vs_cost(short, ("accuracy", "nll", "auroc", "aurc")))
+
+# %% [markdown]
+# *Figure: Table 1 as a picture: each method's test metric against its test-time compute (log
+# scale). Duos sit just right of the base model; ensembles at 2, 3, ... times its compute.*
 
 # %%
 largest = max(b.ensemble_sizes)
-means = tables.method_means(table1_rows, ("accuracy", "nll", "auroc", "aurc", "gflops"))
+means = tables.method_means(
+    table1_rows, ("accuracy", "nll", "auroc", "aurc", "gflops")
+)
 best_duo = means.loc[list(labels.values()), "accuracy"].idxmax()
 de2, delargest = "[DE] DE (m=2)", f"[DE] DE (m={largest})"
-methods = {"single": base_label, "de2": de2, "delargest": delargest, "duo": best_duo}
+methods = {
+    "single": base_label,
+    "de2": de2,
+    "delargest": delargest,
+    "duo": best_duo,
+}
+
+# %%
 t1 = {k: means.loc[method].to_dict() for k, method in methods.items()}
-reaches = means.loc[best_duo, "accuracy"] + 1e-12 > means.loc[de2, "accuracy"]
+reaches = (
+    means.loc[best_duo, "accuracy"] + 1e-12 > means.loc[de2, "accuracy"]
+)
 t1 |= {
     "largest": largest,
     "best_duo": best_duo,
@@ -206,20 +225,37 @@ say(
 
 # %%
 pairs = set(experiments.duo_pairs(settings))
-pairs |= {(m, small) for m in members for small in dl.zoo.sidekicks(m, settings.zoo)}
+pairs |= {
+    (m, small)
+    for m in members
+    for small in dl.zoo.sidekicks(m, settings.zoo)
+}
+
+# %%
 table2_rows = list(singles)
 for large, small in sorted(pairs):
     row = tables.duo_row(large, small, "test", dataset, settings)
     k = tables.compute_bin(row["gflops"], base_gflops)
     prefix = "base " if large in members else ""
-    table2_rows.append({**row, "method": f"{prefix}AD[{k},{k + 1})", "bin": k})
+    table2_rows.append(
+        {**row, "method": f"{prefix}AD[{k},{k + 1})", "bin": k}
+    )
 table2_rows += [
-    {**r, "method": f"DE (m={r['size']})", "bin": r["size"]} for r in ensembles
+    {**r, "method": f"DE (m={r['size']})", "bin": r["size"]}
+    for r in ensembles
 ]
+
+# %%
 table2_rows.sort(
-    key=lambda r: (r.get("bin", 0), r["method"].startswith("DE"), r["method"])
+    key=lambda r: (
+        r.get("bin", 0),
+        r["method"].startswith("DE"),
+        r["method"],
+    )
 )
-tables.paper_table(table2_rows, num_classes, metrics=tables.TABLE_METRICS[:-1])
+tables.paper_table(
+    table2_rows, num_classes, metrics=tables.TABLE_METRICS[:-1]
+)
 
 # %%
 matched = tables.matched_compute(table2_rows, b.ensemble_sizes)

@@ -36,7 +36,8 @@
 # draws, so they carry mean ± std like the Duos (over sidekicks).
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -55,7 +56,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -77,7 +79,8 @@ split = "test"
 dl.chapter.profile_note(profile, "08_bayesian")
 
 # %% tags=["hide-output"]
-# Fine-tunes with IVON and fits the Laplace approximation (both cached), and draws IVON's samples.
+# Fine-tunes with IVON and fits the Laplace approximation (both cached),
+# and draws IVON's samples.
 ivon_base, laplace_base = b.ivon_model, b.laplace_model
 ivon_name = f"{ivon_base}:ivon"
 ivon_rows = tables.ivon_rows(ivon_name, split, dataset, settings)
@@ -103,11 +106,13 @@ figure(
         table3_rows,
         ("accuracy", "nll", "auroc", "aurc"),
         lines=(f"{ivon_base} baseline", f"{ivon_base} temp-scaled"),
-    ),
-    r"Table 3 as a picture: metrics against test-time compute. Dashed: the base model "
-    r"raw and temperature-scaled. IVON's sampled predictive costs $S$ forward passes; "
-    r"Duos cost $1 + \text{FB}$.",
+    )
 )
+
+# %% [markdown]
+# *Figure: Table 3 as a picture: metrics against test-time compute. Dashed: the base model raw and
+# temperature-scaled. IVON's sampled predictive costs $S$ forward passes; Duos cost $1 +
+# \text{FB}$.*
 
 # %%
 ivon_meta = dl.baselines.ivon_predictive(ivon_name, settings)[2]
@@ -117,7 +122,9 @@ compared = {
     "det": "IVON (deterministic)",
     "most": most,
 }
-means = tables.method_means(table3_rows, ("accuracy", "nll", "auroc", "aurc", "gflops"))
+means = tables.method_means(
+    table3_rows, ("accuracy", "nll", "auroc", "aurc", "gflops")
+)
 ivon = {k: means.loc[method].to_dict() for k, method in compared.items()}
 ivon["duo"] = means.loc["Asymmetric Duos"].to_dict()
 
@@ -125,7 +132,8 @@ ivon["duo"] = means.loc["Asymmetric Duos"].to_dict()
 ivon |= {
     "most_samples": max(ivon_meta["samples"]),
     "duo_count": len(ivon_duos),
-    "duo_cost": means.loc["Asymmetric Duos", "gflops"] / zoo.get(ivon_base).gflops,
+    "duo_cost": means.loc["Asymmetric Duos", "gflops"]
+    / zoo.get(ivon_base).gflops,
     "sampling_seconds": ivon_meta["sampling_seconds"],
     "duo_wins": tables.count_wins(table3_rows, "Asymmetric Duos", most),
     "metric_count": len(tables.TABLE_METRICS),
@@ -175,7 +183,9 @@ methods4 = {
     "duo": "Asymmetric Duos",
 }
 la = {k: means4.loc[method].to_dict() for k, method in methods4.items()}
-la["duo_wins"] = tables.count_wins(table4_rows, "Asymmetric Duos", methods4["la"])
+la["duo_wins"] = tables.count_wins(
+    table4_rows, "Asymmetric Duos", methods4["la"]
+)
 la["metric_count"] = len(tables.TABLE_METRICS)
 
 # %%

@@ -24,7 +24,8 @@
 # for correctness AUROC, AURC and SAC@98, with its own bootstrap intervals.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -43,7 +44,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -68,17 +70,19 @@ gains = {
 }
 
 # %%
-figure(
-    dl.plots.metric_vs_balance(entropy_table, "auroc"),
-    r"Correctness AUROC with entropy as the uncertainty, against FLOPs balance. Compare "
-    r"with the softmax-response version in the AUROC chapter and with the paper's Figure 9.",
-)
+figure(dl.plots.metric_vs_balance(entropy_table, "auroc"))
+
+# %% [markdown]
+# *Figure: Correctness AUROC with entropy as the uncertainty, against FLOPs balance. Compare with
+# the softmax-response version in the AUROC chapter and with the paper's Figure 9.*
 
 # %%
 metrics, modes = ("auroc", "aurc", "sac_98"), ("weighted", "uq_only")
 comparison = pd.concat(
     [
-        claims.summary(g, metrics, modes, by="panel").assign(uncertainty=name)
+        claims.summary(g, metrics, modes, by="panel").assign(
+            uncertainty=name
+        )
         for name, g in gains.items()
     ]
 )
@@ -92,7 +96,9 @@ comparison.pivot_table(
 # ## What we see
 
 # %% tags=["remove-input"]
-weighted = {k: {m: claims.numbers(g, m) for m in metrics} for k, g in gains.items()}
+weighted = {
+    k: {m: claims.numbers(g, m) for m in metrics} for k, g in gains.items()
+}
 say(
     r"""
     With entropy, weighted Duos improve AUROC over $f_\text{large}$ for

@@ -26,7 +26,8 @@
 # notebook: the CPU for `smoke` and `demo`, the GPU (with mixed precision) for `paper`.
 
 # %% tags=["parameters", "remove-cell"]
-profile = None  # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+# None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
+profile = None
 
 # %% tags=["remove-cell"]
 # Set-up for Colab (or wherever duolib is missing): install duolib and what the chapters import
@@ -45,7 +46,8 @@ if importlib.util.find_spec("duolib") is None:
             pass
     requirement = "duolib[book] @ git+https://github.com/duos-book/duos"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep], check=True
+        [sys.executable, "-m", "pip", "install", "-q", requirement, *keep],
+        check=True,
     )
 
 # %% tags=["remove-cell"]
@@ -73,22 +75,25 @@ measured.round(4)
 
 # %%
 fig, fits = dl.plots.throughput_vs_flops(measured)
-figure(
-    fig,
-    r"""
-    Measured throughput against compute for single models (left) and Duos (right), log–log,
-    with the coefficient of determination of a straight-line fit. Compare with the paper's
-    Figure 8.
-    """,
-)
-r2 = {kind: fit.rvalue**2 if fit else math.nan for kind, fit in fits.items()}
+figure(fig)
+
+# %% [markdown]
+# *Figure: Measured throughput against compute for single models (left) and Duos (right), log–log,
+# with the coefficient of determination of a straight-line fit. Compare with the paper's Figure 8.*
+
+# %%
+r2 = {
+    kind: fit.rvalue**2 if fit else math.nan for kind, fit in fits.items()
+}
 slope = {kind: fit.slope if fit else math.nan for kind, fit in fits.items()}
 
 # %% [markdown]
 # ## What we see
 
 # %% tags=["remove-input"]
-paper_r2 = "0.938 and 0.795" if fits.get("Duo") else "0.938"  # no Duo fit: fewer than 3
+paper_r2 = (
+    "0.938 and 0.795" if fits.get("Duo") else "0.938"
+)  # no Duo fit: fewer than 3
 say(
     r"""
     On this machine ({{device}}), log throughput is explained by log FLOPs with $R^2$ =
