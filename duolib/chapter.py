@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,15 +117,13 @@ def say(template: str, values: Mapping | None = None, /, **more) -> Note:
 
 
 def _dedent(text: str) -> str:
-    import textwrap
-
     return textwrap.dedent(text).strip()
 
 
 def _display(obj) -> None:
     try:
-        from IPython.display import display
-    except ImportError:  # not in a notebook: nothing to show
+        from IPython.display import display  # optional: the book extra's kernel brings it
+    except ImportError:  # no IPython: nothing can show it
         return
     display(obj)
 
@@ -156,22 +155,35 @@ def duration(seconds: float) -> str:
 
 
 def runtime_note(profile, chapter: str) -> str:
-    """What this chapter took on this profile, cold and warm, as measured (or that it was not)."""
+    """What this chapter took on this profile, warm and cold, as measured (or that it was not).
+
+    Cold is the chapter's time when the whole book is built from an empty cache, chapters in
+    order: the zoo chapter fills the bank, so a later chapter's cold time excludes that. A
+    chapter run first on an empty cache fills the bank itself, which the note says.
+    """
     name = profiles.get(profile).name
     table = json.loads(RUNTIMES.read_text()) if RUNTIMES.exists() else {}
     runs = {state: run for state, run in table.get(name, {}).items() if chapter in run["seconds"]}
     if not runs:
         return f"No runtime of this chapter has been measured on `{name}`."
     parts = []
-    for state, words in (("warm", "with everything cached"), ("cold", "from an empty cache")):
+    for state, words in (
+        ("warm", "with everything cached"),
+        ("cold", "in a build of the whole book from an empty cache"),
+    ):
         if state in runs:
             run = runs[state]
-            note = f"; {run['note']}" if run.get("note") else ""
+            note = f", {run['note']}" if run.get("note") else ""
             parts.append(
-                f"{duration(run['seconds'][chapter])} {words} ({run['machine']}, "
-                f"{run['date']}{note})"
+                f"{duration(run['seconds'][chapter])} {words} "
+                f"({run['machine']}, {run['date']}{note})"
             )
-    return "Measured runtime of this chapter: " + "; ".join(parts) + "."
+    return (
+        "Measured runtime: "
+        + "; ".join(parts)
+        + ". Run first on an empty cache, a chapter also fills the logit bank, as the zoo "
+        "chapter does."
+    )
 
 
 def profile_note(profile, chapter: str | None = None) -> Note:

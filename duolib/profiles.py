@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import torch
+
 from . import cache, zoo
 from .members import parse, replicas
 
@@ -332,8 +334,6 @@ def choose(profile: str | Profile | None = None) -> str:
         return profile.name
     name = profile or os.environ.get("DUOLIB_PROFILE")
     if not name:
-        import torch
-
         name = "colab" if torch.cuda.is_available() else "demo"
     return get(name).name
 

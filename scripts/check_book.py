@@ -83,7 +83,9 @@ def check_page(page: Path, html: Path, colab_prefix: str) -> list[str]:
     raw = [body[:60] for _, body in math if "mjx-container" not in body]
     if raw:
         problems.append(f"{name}: {len(raw)} of {len(math)} equations not typeset, e.g. {raw[0]!r}")
-    text = re.sub(r"<[^>]+>", " ", re.sub(r"<mjx-container.*?</mjx-container>", "", dom))
+    # What a reader sees as text: typeset maths, code, scripts and the tab title aside.
+    shown = re.sub(r"<(mjx-container|pre|script|style|title)\b.*?</\1>", "", dom, flags=re.DOTALL)
+    text = re.sub(r"<[^>]+>", " ", shown)
     for delimiter in ("\\[", "\\(", "$$"):
         if delimiter in text:
             problems.append(f"{name}: TeX delimiter {delimiter} left as text")
@@ -103,6 +105,7 @@ def main() -> None:
     parser.add_argument("html", type=Path)
     parser.add_argument("--screenshot", nargs=2, metavar=("PAGE", "PNG"))
     args = parser.parse_args()
+    args.html = args.html.resolve()
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     repository = config["repository"]
     owner_name = repository["url"].removeprefix("https://github.com/")

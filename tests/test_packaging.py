@@ -21,7 +21,7 @@ def _names(requirements):
 def test_environment_yml_mirrors_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = set(project["dependencies"])
-    for extra in ("book", "test"):
+    for extra in ("book", "lab", "test"):
         declared |= set(project["optional-dependencies"][extra])
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
@@ -34,7 +34,7 @@ def test_constraints_pin_only_torch_and_torchvision():
 
 
 # Packages a duolib function may import lazily: extras that a plain install does not have.
-OPTIONAL_IMPORTS = frozenset({"wilds", "myst_nb"})
+OPTIONAL_IMPORTS = frozenset({"wilds", "myst_nb", "IPython"})
 
 
 def test_no_function_imports_anything_but_optional_extras():
@@ -74,3 +74,15 @@ def test_the_import_layering_contract_is_configured_and_kept():
         [str(Path(sys.executable).with_name("lint-imports"))], cwd=ROOT, capture_output=True
     )
     assert result.returncode == 0, result.stdout.decode()[-2000:]
+
+
+def test_the_notebooks_can_be_opened_and_converted_locally():
+    """make install brings JupyterLab and nbconvert (the lab extra), so `make lab` and
+    `jupyter nbconvert --execute` work from the venv."""
+    for command in ("lab", "nbconvert"):
+        result = subprocess.run(
+            [sys.executable, "-m", "jupyter", command, "--version"],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0 and result.stdout.strip(), (command, result.stderr)
