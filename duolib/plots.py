@@ -8,6 +8,7 @@ import pandas as pd
 import seaborn as sns
 import torch
 import torch.nn.functional as F
+from matplotlib.ticker import NullFormatter
 from scipy import stats
 
 from .metrics import METRICS, risk_coverage
@@ -141,6 +142,9 @@ def metric_vs_balance(table, metric: str, modes=("weighted", "unweighted", "uq_o
                 )
             if log_x:
                 ax.set_xscale("log")
+                # Within a decade matplotlib labels minor ticks too, which collide on
+                # narrow panels; the decades are enough.
+                ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_title(f"{large} · {split}", fontsize=10)
             if i == len(larges) - 1:
                 ax.set_xlabel("FLOPs balance")
