@@ -74,7 +74,14 @@ import sys, time
 from pathlib import Path
 from duolib import cache
 
-entry, log = Path(sys.argv[1]), Path(sys.argv[2])
+entry, log, ready = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+
+# Start building only once both processes are up: importing duolib takes seconds, and its
+# time varies more between processes than the build below lasts.
+with open(ready, "a") as f:
+    f.write("up\\n")
+while ready.read_text().count("up") < 2:
+    time.sleep(0.05)
 
 def write(tmp):
     with open(log, "a") as f:  # one line per build that actually ran
@@ -89,9 +96,10 @@ print((entry / "value.txt").read_text())
 
 def test_two_processes_building_one_entry_build_it_once(tmp_path):
     entry, log = tmp_path / "cache" / "entry", tmp_path / "builds.log"
+    ready = tmp_path / "ready"
     runs = [
         subprocess.Popen(
-            [sys.executable, "-c", _BUILDER, str(entry), str(log)],
+            [sys.executable, "-c", _BUILDER, str(entry), str(log), str(ready)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
