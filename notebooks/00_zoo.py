@@ -208,11 +208,13 @@ figure(fig)
 # %% [markdown]
 # ## What we see
 
-# %% tags=["remove-input"]
+# %% tags=["remove-cell"]
 # Datasets without an OOD split (Caltech 256) have no drop; NaN if no dataset has one.
 ood_drop = float(
     (by_model["test"] - by_model.get("ood", float("nan"))).mean()
 )
+
+# %% tags=["remove-input"]
 say(
     r"""
     The {{n_zoo}} models span a {{flops_span_zoo:.0f}}-fold range of compute, and their

@@ -169,10 +169,12 @@ weights[
     ["f_large", "f_small", "flops_balance", "w_large", "w_small", "ratio"]
 ].round(3)
 
-# %% tags=["remove-input"]
+# %% tags=["remove-cell"]
 rho = stats.spearmanr(
     weights["flops_balance"], weights["ratio"], nan_policy="omit"
 )[0]
+
+# %% tags=["remove-input"]
 say(
     r"""
     The ratio ranges from {{ratio.max:.1f}} down to {{ratio.min:.2f}}, and its rank

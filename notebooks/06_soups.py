@@ -160,7 +160,7 @@ figure(
 # %% [markdown]
 # ## What we see
 
-# %% tags=["remove-input"]
+# %% tags=["remove-cell"]
 means = tables.method_means(test, metrics)
 soups = {
     "single": "single model",
@@ -168,6 +168,8 @@ soups = {
     "uniform": "uniform soup",
 }
 values = {k: means.loc[method].to_dict() for k, method in soups.items()}
+
+# %% tags=["remove-input"]
 say(
     r"""
     The greedy soup kept {{kept}} of {{count}} ingredients. Test accuracy: single model
@@ -181,12 +183,14 @@ say(
     count=len(ingredients),
 )
 
-# %% tags=["remove-input"]
+# %% tags=["remove-cell"]
 soup_duo = "Duo: soup + sidekick"
 better = {
     m: tables.fraction_better(test, soup_duo, "greedy soup", m)
     for m in metrics
 }
+
+# %% tags=["remove-input"]
 say(
     r"""
     Adding a sidekick to the greedy soup improves on the soup alone for

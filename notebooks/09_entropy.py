@@ -95,10 +95,12 @@ comparison.pivot_table(
 # %% [markdown]
 # ## What we see
 
-# %% tags=["remove-input"]
+# %% tags=["remove-cell"]
 weighted = {
     k: {m: claims.numbers(g, m) for m in metrics} for k, g in gains.items()
 }
+
+# %% tags=["remove-input"]
 say(
     r"""
     With entropy, weighted Duos improve AUROC over $f_\text{large}$ for

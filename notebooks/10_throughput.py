@@ -90,10 +90,12 @@ slope = {kind: fit.slope if fit else math.nan for kind, fit in fits.items()}
 # %% [markdown]
 # ## What we see
 
-# %% tags=["remove-input"]
+# %% tags=["remove-cell"]
 paper_r2 = (
     "0.938 and 0.795" if fits.get("Duo") else "0.938"
 )  # no Duo fit: fewer than 3
+
+# %% tags=["remove-input"]
 say(
     r"""
     On this machine ({{device}}), log throughput is explained by log FLOPs with $R^2$ =

@@ -68,6 +68,16 @@ def test_badge_and_setup_cell_point_at_the_configured_repository(source):
             )
 
 
+def test_every_chapter_has_the_same_set_up_cell():
+    """The set-up cell runs before duolib exists, so it cannot call shared code: each chapter
+    carries a copy, and the copies must not drift apart."""
+    setups = {
+        source.stem: [c for c in jupytext.read(source).cells if c.cell_type == "code"][1].source
+        for source in SOURCES
+    }
+    assert len(set(setups.values())) == 1, sorted(setups)
+
+
 def re_urls(text: str) -> list[str]:
     import re
 
@@ -105,8 +115,6 @@ def test_chapter_skeleton(source):
 
 
 MAX_CELL_LINES = 15
-# A cell whose input the book hides (a computed sentence: say(...)) is prose, not code.
-MAX_PROSE_CELL_LINES = 25
 # Code the book shows must fit its page (and a Colab cell) without scrolling sideways.
 MAX_SHOWN_CODE_COLUMNS = 76
 
@@ -118,13 +126,11 @@ def _hidden(cell) -> bool:
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_code_cells_are_short(source):
-    """One idea per cell: no code cell over 15 lines (a sentence cell over 25), the parameters
-    and set-up cells aside."""
+    """One idea per cell: no code cell over 15 lines, the parameters and set-up cells aside."""
     code = [c for c in jupytext.read(source).cells if c.cell_type == "code"]
     for index, cell in enumerate(code[2:], start=2):
         lines = cell.source.rstrip().splitlines()
-        limit = MAX_PROSE_CELL_LINES if _hidden(cell) else MAX_CELL_LINES
-        assert len(lines) <= limit, (
+        assert len(lines) <= MAX_CELL_LINES, (
             f"code cell {index} of {source.name} has {len(lines)} lines: {lines[0]!r}"
         )
 
