@@ -50,9 +50,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m duolib", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("tasks", help="print the grid of fits, one per line")
-    listing.add_argument("--profile", default=None, help="default: $DUOLIB_PROFILE, else smoke")
+    default = "default: $DUOLIB_PROFILE, else colab on a GPU and demo on a CPU"
+    listing.add_argument("--profile", default=None, help=default)
     one = commands.add_parser("fit", help="fit one model on one dataset (or the N-th task)")
-    one.add_argument("--profile", default=None, help="default: $DUOLIB_PROFILE, else smoke")
+    one.add_argument("--profile", default=None, help=default)
     one.add_argument("--dataset")
     one.add_argument("--model")
     one.add_argument("--task", type=int, help="index into `tasks` (e.g. $SLURM_ARRAY_TASK_ID)")

@@ -56,7 +56,7 @@ GPUS = {
 
 def _seconds_per_image(model: str, hardware: Hardware, compute: float) -> float:
     """``compute``: forward passes' worth of FLOPs per image (1: inference, 3: a training step)."""
-    flops = 2 * zoo.get(parse(model).architecture).gflops * 1e9  # multiply-adds -> FLOPs
+    flops = 2 * zoo.get(model).gflops * 1e9  # multiply-adds -> FLOPs; zoo.get reads member names
     return max(compute * flops / (hardware.tflops * 1e12), 1 / hardware.max_images)
 
 
@@ -78,7 +78,8 @@ def fit_seconds(model: str, dataset: str, profile=None, hardware: Hardware = GPU
 
 
 def zoo_hours(profile=None, hardware: Hardware = GPUS["t4"]) -> pd.DataFrame:
-    """Estimated hours per zoo model and dataset (one row each), with FLOPs balances."""
+    """Estimated hours per zoo model and dataset (one row each), with each model's FLOPs
+    balance against the profile's first f_large."""
     settings = profiles.get(profile)
     rows = []
     for dataset in settings.datasets:
@@ -89,7 +90,7 @@ def zoo_hours(profile=None, hardware: Hardware = GPUS["t4"]) -> pd.DataFrame:
                     "dataset": dataset,
                     "model": model,
                     "gflops": zoo.get(model).gflops,
-                    f"balance vs {large}": zoo.flops_balance(large, model),
+                    "flops_balance": zoo.flops_balance(large, model),
                     "hours (estimate)": fit_seconds(model, dataset, settings, hardware) / 3600,
                 }
             )
@@ -143,11 +144,10 @@ def note(profile=None) -> str:
         "| dataset | model | GFLOPs | FLOPs balance | estimate |",
         "|---|---|---|---|---|",
     ]
-    balance = next(c for c in hours.columns if c.startswith("balance"))
     for values in hours.to_dict("records"):
         lines.append(
             f"| {values['dataset']} | {values['model']} | {values['gflops']:.2f} | "
-            f"{values[balance]:.3f} | {_hours(values['hours (estimate)'])} |"
+            f"{values['flops_balance']:.3f} | {_hours(values['hours (estimate)'])} |"
         )
     return "\n".join(lines)
 

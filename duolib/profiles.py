@@ -346,9 +346,7 @@ def get(profile: str | Profile | None = None) -> Profile:
     """
     if isinstance(profile, Profile):
         return profile
-    if profile is None:
-        profile = choose()
-    name = profile
+    name = choose() if profile is None else profile
     if not isinstance(name, str) or name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
     return PROFILES[name]

@@ -104,10 +104,12 @@ def record_runtimes(profile: str, cache_state: str, timings: dict) -> None:
     from duolib import chapter
 
     table = json.loads(chapter.RUNTIMES.read_text()) if chapter.RUNTIMES.exists() else {}
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
+    machine = f"{os.cpu_count()} CPU cores"
+    if torch.cuda.is_available():
+        machine += f", {torch.cuda.get_device_name()}"
     entry = table.setdefault(profile, {})
     entry[cache_state] = {
-        "machine": f"{os.cpu_count()} CPU cores" + (f", {device}" if device != "CPU" else ""),
+        "machine": machine,
         "date": datetime.date.today().isoformat(),
         "seconds": {k: v for k, v in timings.items() if k[:2].isdigit()},
     }
