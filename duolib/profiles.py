@@ -1,9 +1,10 @@
 """The profiles of the book: one code path, several sizes.
 
 A profile changes data, zoo and budgets, never the logic. Notebooks take the profile name as their
-papermill parameter (``DUOLIB_PROFILE`` when run by nbmake) and ask this module for everything
-that depends on it. Every public duolib function that depends on a profile takes its name or a
-``Profile`` and resolves it once, with ``get``; internal functions receive the ``Profile``.
+papermill parameter, resolved by ``choose`` (the parameter, else ``$DUOLIB_PROFILE``, else
+``colab`` on a GPU and ``demo`` on a CPU), and ask this module for everything that depends on
+it. Every public duolib function that depends on a profile takes its name or a ``Profile`` and
+resolves it once, with ``get``; internal functions receive the ``Profile``.
 """
 
 from __future__ import annotations
