@@ -6,8 +6,12 @@
   f_large, in every mode and on every evaluation split (cached, since several chapters use it).
 * ``summary``: the one claim table. Per split, mode and metric (and pooled over splits,
   ``split="all"``): how many Duos improve on f_large, how many significantly, how many are
-  significantly worse, the median difference and a verdict in plain words. ``numbers`` reads
+  significantly worse, the median difference and a verdict in plain words. Significance is
+  corrected for multiplicity over the Duos of each row (Holm's step-down procedure on bootstrap
+  p-values), so one chance result among many Duos does not flip a verdict. ``numbers`` reads
   the values a chapter quotes about one metric from it.
+* ``trend``: does a gain grow with the FLOPs balance? Spearman's rank correlation over Duos with
+  a bootstrap interval over Duos.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from tqdm.auto import tqdm
 
 from . import bank, cache, data, profiles, zoo
@@ -24,7 +29,7 @@ from .experiments import duo_pairs, duo_statistics, fitted_temperature, sample_s
 from .metrics import METRICS, summarise
 from .profiles import Profile
 
-CLAIMS_VERSION = 1
+CLAIMS_VERSION = 2  # 2: a p_value column
 SUMMARY_COLUMNS = ("duos", "improved", "significant", "worse", "median_difference")
 
 
@@ -34,9 +39,13 @@ def paired_bootstrap(
     """Bootstrap intervals for metric(a) - metric(b), both on the same resampled test examples.
 
     ``stats_a`` and ``stats_b`` come from ``duolib.metrics.sample_statistics`` on the same labels.
-    Returns one row per metric: the observed difference, its percentile interval, and
+    Returns one row per metric: the observed difference, its percentile interval,
     ``p_better``, the fraction of resamples in which a beats b (in the metric's better
-    direction).
+    direction), and ``p_value``, the two-sided p-value of "no difference" from the bootstrap
+    standard error (normal approximation: ``2 * Phi(-|difference| / sd(resampled
+    differences))``). The normal approximation is deliberate: a p-value counted from a few
+    hundred resamples cannot go below ~1/samples, too coarse to survive a multiplicity
+    correction over many Duos.
     """
     if not np.array_equal(stats_a["labels"], stats_b["labels"]):
         raise ValueError("paired bootstrap needs both systems scored on the same labels")
@@ -66,9 +75,38 @@ def paired_bootstrap(
                 "ci_low": float(low),
                 "ci_high": float(high),
                 "p_better": float(np.mean(_sign(name) * values > 0)) if values.size else np.nan,
+                "p_value": _normal_p_value(observed_a[name] - observed_b[name], values),
             }
         )
     return pd.DataFrame(out)
+
+
+def _normal_p_value(difference: float, resampled: np.ndarray) -> float:
+    if not resampled.size or not np.isfinite(difference):
+        return float("nan")
+    spread = float(np.std(resampled, ddof=1)) if resampled.size > 1 else 0.0
+    if spread == 0:  # every resample gives the same difference
+        return 1.0 if difference == 0 else 0.0
+    return float(2 * stats.norm.sf(abs(difference) / spread))
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error control, any dependence).
+
+    The i-th smallest of m p-values is multiplied by m - i + 1 (i = 1..m), capped at 1, and the
+    running maximum keeps the adjusted values in the order of the raw ones. NaN stays NaN and
+    does not count in m. Written here because neither SciPy nor scikit-learn offers it.
+    """
+    p = np.asarray(p_values, dtype=float)
+    out = np.full(p.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(p))
+    if np.any((p[finite] < 0) | (p[finite] > 1)):
+        raise ValueError("p-values must lie in [0, 1]")
+    order = finite[np.argsort(p[finite], kind="stable")]
+    m = order.size
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(scaled)
+    return out
 
 
 def _sign(name: str) -> float:
@@ -163,16 +201,22 @@ def verdict(improved: float, worse: float) -> str:
     return "does not hold"
 
 
-def _summary_row(group: pd.DataFrame, metric: str) -> dict:
+def _summary_row(group: pd.DataFrame, metric: str, correction: str | None, alpha: float) -> dict:
     sign = _sign(metric)
-    low = np.minimum(sign * group["ci_low"], sign * group["ci_high"])
-    high = np.maximum(sign * group["ci_low"], sign * group["ci_high"])
     improved = float((sign * group["difference"] > 0).mean())
-    worse = float((high < 0).mean())
+    if correction is None:  # each Duo's 95% interval read on its own
+        low = np.minimum(sign * group["ci_low"], sign * group["ci_high"])
+        high = np.maximum(sign * group["ci_low"], sign * group["ci_high"])
+        better, worse_mask = low > 0, high < 0
+    else:
+        rejected = holm(group["p_value"]) < alpha
+        better = rejected & (sign * group["difference"] > 0)
+        worse_mask = rejected & (sign * group["difference"] < 0)
+    worse = float(np.mean(worse_mask))
     return {
         "duos": len(group),
         "improved": improved,
-        "significant": float((low > 0).mean()),
+        "significant": float(np.mean(better)),
         "worse": worse,
         "median_difference": float(group["difference"].median()),
         "verdict": verdict(improved, worse),
@@ -180,14 +224,25 @@ def _summary_row(group: pd.DataFrame, metric: str) -> dict:
 
 
 def summary(
-    gains: pd.DataFrame, metrics=None, modes=MODES, balance=(0.0, math.inf), by: str = "split"
+    gains: pd.DataFrame,
+    metrics=None,
+    modes=MODES,
+    balance=(0.0, math.inf),
+    by: str = "split",
+    correction: str | None = "holm",
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """The claim table: per split, mode and metric, how the Duos compare with their f_large.
 
     Only Duos with a FLOPs balance in ``[low, high)`` count. ``improved``: fraction whose
-    observed difference is in the better direction; ``significant``: fraction whose 95%
-    bootstrap interval excludes 0 on the better side; ``worse``: on the worse side. Rows with
-    ``split="all"`` pool everything; their verdict is the claim's verdict on this profile.
+    observed difference is in the better direction; ``significant``: fraction that differ
+    significantly on the better side; ``worse``: on the worse side. Rows with ``split="all"``
+    pool everything; their verdict is the claim's verdict on this profile.
+
+    Significance: with ``correction="holm"`` (the default), the Duos of one row are one family
+    of tests, and a Duo differs significantly when its Holm-adjusted ``p_value`` is below
+    ``alpha`` (the chance that any Duo of the row is called significant by mistake is at most
+    ``alpha``). ``correction=None`` reads each Duo's 95% interval on its own (no correction).
 
     ``by="split"`` pools the datasets of a profile per kind of split (every in-distribution
     test set, every OOD set); ``by="panel"`` gives one row block per (dataset, split) panel.
@@ -195,6 +250,10 @@ def summary(
     """
     if by not in ("split", "panel"):
         raise ValueError(f"by must be 'split' or 'panel', got {by!r}")
+    if correction not in ("holm", None):
+        raise ValueError(f"correction must be 'holm' or None, got {correction!r}")
+    if correction and "p_value" not in gains:
+        raise ValueError("gains has no p_value column: recompute it with duo_gains")
     low, high = balance
     metric_names = list(dict.fromkeys(gains["metric"])) if metrics is None else list(metrics)
     chosen = gains[
@@ -216,14 +275,18 @@ def summary(
                             "split": split,
                             "mode": mode,
                             "metric": metric,
-                            **_summary_row(group, metric),
+                            **_summary_row(group, metric, correction, alpha),
                         }
                     )
     return pd.DataFrame(rows, columns=["split", "mode", "metric", *SUMMARY_COLUMNS, "verdict"])
 
 
 def numbers(
-    gains: pd.DataFrame, metric: str, mode: str = "weighted", balance=(0.0, math.inf)
+    gains: pd.DataFrame,
+    metric: str,
+    mode: str = "weighted",
+    balance=(0.0, math.inf),
+    correction: str | None = "holm",
 ) -> dict[str, float | str]:
     """What a chapter quotes about one metric and mode, read from ``summary``.
 
@@ -232,7 +295,7 @@ def numbers(
     ``balance`` or no dataset has that split), ``duos`` (distinct Duos, over datasets) and
     ``verdict`` (over all splits).
     """
-    table = summary(gains, (metric,), (mode,), balance).set_index("split")
+    table = summary(gains, (metric,), (mode,), balance, correction=correction).set_index("split")
     out: dict[str, float | str] = {}
     for split in dict.fromkeys((*data.EVALUATION_SPLITS, *gains["split"])):
         for column, name in (
@@ -251,3 +314,45 @@ def numbers(
     pooled = "all" in table.index
     out["verdict"] = table.loc["all", "verdict"] if pooled else "cannot be tested (no such Duos)"
     return out
+
+
+def trend(
+    gains: pd.DataFrame,
+    metric: str,
+    mode: str = "weighted",
+    split: str = "test",
+    samples: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, float | str]:
+    """Does the Duos' gain over f_large grow with the FLOPs balance?
+
+    Spearman's rank correlation between ``flops_balance`` and the gain (the difference signed so
+    that positive is better) over the Duos of one split and mode (``split="all"``: every split
+    pooled), with a percentile interval from resampling the Duos (``samples`` draws). Returns
+    ``rho``, ``ci_low``, ``ci_high``, ``duos`` and ``verdict``: "grow" when the interval lies
+    above 0, "shrink" when below, "show no trend beyond noise" otherwise ("cannot be tested"
+    with fewer than 3 Duos or a constant balance).
+    """
+    rows = gains[(gains["metric"] == metric) & (gains["mode"] == mode)]
+    if split != "all":
+        rows = rows[rows["split"] == split]
+    balance = rows["flops_balance"].to_numpy(dtype=float)
+    gain = _sign(metric) * rows["difference"].to_numpy(dtype=float)
+    keep = np.isfinite(balance) & np.isfinite(gain)
+    balance, gain = balance[keep], gain[keep]
+    out: dict[str, float | str] = {"duos": int(balance.size)}
+    if balance.size < 3 or np.ptp(balance) == 0 or np.ptp(gain) == 0:
+        return out | {"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+                      "verdict": "cannot be tested"}  # fmt: skip
+    rho = float(stats.spearmanr(balance, gain)[0])
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(samples):
+        rows_drawn = rng.integers(0, balance.size, balance.size)
+        b, g = balance[rows_drawn], gain[rows_drawn]
+        if np.ptp(b) > 0 and np.ptp(g) > 0:  # a rank correlation needs variation in both
+            draws.append(stats.spearmanr(b, g)[0])
+    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+    word = "grow" if low > 0 else "shrink" if high < 0 else "show no trend beyond noise"
+    return out | {"rho": rho, "ci_low": float(low), "ci_high": float(high), "verdict": word}

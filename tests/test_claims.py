@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 from test_experiments import fake_bank
 
@@ -74,13 +75,15 @@ def hand_gains():
                         "ci_low": low,
                         "ci_high": high,
                         "p_better": 0.5,
+                        # Significant exactly where the interval excludes 0, before correction.
+                        "p_value": 0.001 if low > 0 or high < 0 else 0.5,
                     }  # fmt: skip
                 )
     return pd.DataFrame(rows)
 
 
 def test_claim_table_counts_by_hand_in_each_metrics_direction():
-    table = claims.summary(hand_gains()).set_index(["split", "mode", "metric"])
+    table = claims.summary(hand_gains(), correction=None).set_index(["split", "mode", "metric"])
     acc_test = table.loc[("test", "weighted", "accuracy")]
     assert acc_test["duos"] == 4
     assert acc_test["improved"] == 0.5  # +0.02, +0.01 (0 is not an improvement)
@@ -100,9 +103,9 @@ def test_claim_table_counts_by_hand_in_each_metrics_direction():
 
 def test_claim_numbers_respect_the_balance_window():
     gains = hand_gains()
-    wide = claims.numbers(gains, "accuracy")
+    wide = claims.numbers(gains, "accuracy", correction=None)
     assert wide["improved_test"] == 0.5 and wide["improved_ood"] == 1.0 and wide["duos"] == 4
-    big = claims.numbers(gains, "accuracy", balance=(0.1, math.inf))  # s2 and s3 only
+    big = claims.numbers(gains, "accuracy", balance=(0.1, math.inf), correction=None)  # s2, s3
     assert big["duos"] == 2
     assert big["improved_test"] == 0.0 and big["worse_test"] == 0.5
     assert big["median_ood"] == pytest.approx(0.01)
@@ -111,7 +114,91 @@ def test_claim_numbers_respect_the_balance_window():
     assert none["verdict"].startswith("cannot be tested")
 
 
-def test_verdict_thresholds():
+def test_holm_matches_a_hand_worked_example():
+    # m = 4: sorted 0.01, 0.02, 0.03, 0.5 -> 0.04, 0.06, 0.06 (running max of 0.06), 0.5.
+    adjusted = claims.holm([0.03, 0.5, 0.01, 0.02])
+    np.testing.assert_allclose(adjusted, [0.06, 0.5, 0.04, 0.06])
+    np.testing.assert_allclose(claims.holm([0.4, 0.9]), [0.8, 0.9])  # capped by the max
+    np.testing.assert_allclose(claims.holm([np.nan, 0.01, 0.02]), [np.nan, 0.02, 0.02])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        claims.holm([0.5, 1.5])
+
+
+def test_holm_against_bonferroni_bounds():
+    """Holm never rejects less than Bonferroni (p * m) and never more than the raw p-values."""
+    rng = np.random.default_rng(3)
+    for m in (1, 2, 7, 30):
+        p = rng.uniform(0, 0.2, m)
+        adjusted = claims.holm(p)
+        assert np.all(adjusted >= p - 1e-15)
+        assert np.all(adjusted <= np.minimum(1, p * m) + 1e-15)
+
+
+def test_holm_correction_changes_the_claim_table_as_by_hand():
+    gains = hand_gains()
+    # Every interval that excludes 0 has p = 0.001: 4 such Duos among 8 on the accuracy row
+    # "all" survive Holm (at most 8 * 0.001); raise one to 0.02 and it no longer does
+    # (Holm's first step multiplies the smallest by 8 -> 0.008; 0.02 at rank <= 4 is * >= 5).
+    raw = claims.summary(gains, ("accuracy",), ("weighted",), correction=None)
+    holm = claims.summary(gains, ("accuracy",), ("weighted",))
+    assert raw.equals(holm)  # p = 0.001 survives any m <= 8
+    row = (gains["metric"] == "accuracy") & (gains["split"] == "test") & (gains["difference"] < 0)
+    gains.loc[row & (gains["ci_high"] < 0), "p_value"] = 0.02
+    holm = claims.summary(gains, ("accuracy",), ("weighted",)).set_index("split")
+    # Test row, m = 4: p = 0.001, 0.02, 0.5, 0.5 -> the 0.02 becomes max(0.004, 3 * 0.02) = 0.06.
+    assert holm.loc["test", "worse"] == 0
+    # Pooled row, m = 8: three p = 0.001 first, then 0.02 * 5 = 0.1: no longer significant, so
+    # the pooled verdict flips from "holds only in part" (one Duo worse) to "holds".
+    assert holm.loc["all", "worse"] == 0 and holm.loc["all", "verdict"] == "holds"
+    raw = raw.set_index("split")
+    assert raw.loc["all", "worse"] == 1 / 8 and raw.loc["all", "verdict"] == "holds only in part"
+    assert holm.loc["all", "significant"] == 3 / 8
+    with pytest.raises(ValueError, match="p_value"):
+        claims.summary(gains.drop(columns="p_value"))
+    with pytest.raises(ValueError, match="correction"):
+        claims.summary(gains, correction="bonferroni")
+
+
+def test_bootstrap_p_value_is_the_normal_approximation():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 3000)
+    a = 2.0 * np.eye(3)[labels] + rng.normal(size=(3000, 3))
+    b = 1.6 * np.eye(3)[labels] + rng.normal(size=(3000, 3))
+    stats_a, stats_b = metrics.sample_statistics(a, labels), metrics.sample_statistics(b, labels)
+    table = claims.paired_bootstrap(stats_a, stats_b, samples=400).set_index("metric")
+    row = table.loc["accuracy"]
+    # The percentile interval's half-width is ~1.96 standard errors: the p-value computed from
+    # that standard error (SciPy's normal) agrees with the one reported to a few percent.
+    se = (row["ci_high"] - row["ci_low"]) / (2 * 1.959964)
+    expected = 2 * stats.norm.sf(abs(row["difference"]) / se)
+    assert row["p_value"] == pytest.approx(expected, rel=0.25, abs=1e-12)
+    assert row["p_value"] < 1e-6  # a clearly better model
+    same = claims.paired_bootstrap(stats_a, stats_a, samples=20).set_index("metric")
+    assert (same["p_value"] == 1.0).all()  # no difference on any resample
+
+
+def test_trend_by_hand_and_against_scipy():
+    gains = hand_gains()
+    # Test accuracy differences 0.02, 0.01, -0.01, 0.0 at balances 0.01, 0.05, 0.2, 0.5.
+    test = claims.trend(gains, "accuracy", split="test")
+    assert test["duos"] == 4
+    assert test["rho"] == pytest.approx(stats.spearmanr([1, 2, 3, 4], [4, 3, 1, 2])[0])
+    assert test["ci_low"] <= test["rho"] <= test["ci_high"]
+    # NLL: lower is better, so the gain is minus the difference.
+    nll = claims.trend(gains, "nll", split="ood")
+    assert nll["rho"] == pytest.approx(stats.spearmanr([1, 2, 3, 4], [0.1, 0.1, 0.1, -0.1])[0])
+    rising = pd.DataFrame(
+        {"metric": "accuracy", "mode": "weighted", "split": "test",
+         "flops_balance": np.linspace(0.01, 0.9, 30), "difference": np.linspace(0, 0.05, 30)}
+    )  # fmt: skip
+    up = claims.trend(rising, "accuracy")
+    assert up["rho"] == pytest.approx(1.0) and up["verdict"] == "grow"
+    down = claims.trend(rising.assign(difference=-rising["difference"]), "accuracy")
+    assert down["verdict"] == "shrink"
+    flat = claims.trend(rising.assign(difference=np.sin(np.arange(30) * 2.4)), "accuracy")
+    assert flat["verdict"] == "show no trend beyond noise"
+    assert claims.trend(rising.head(2), "accuracy")["verdict"] == "cannot be tested"
+
     assert claims.verdict(0.75, 0.0) == "holds"
     assert claims.verdict(0.9, 0.1) == "holds only in part"
     assert claims.verdict(0.5, 0.0) == "holds only in part"
