@@ -95,7 +95,7 @@ num_classes = bank.meta(dataset, ivon_base, split, settings)["num_classes"]
 
 # %%
 base_rows, ivon_duos = tables.reference_rows(
-    ivon_base, split, dataset, settings, balance=b.bayes_duo_balance
+    ivon_base, split, dataset, settings, balance=b.ivon_duo_balance
 )
 table3_rows = base_rows + ivon_rows + ivon_duos
 tables.paper_table(table3_rows, num_classes)
@@ -168,7 +168,7 @@ say(
 
 # %%
 base_rows4, laplace_duos = tables.reference_rows(
-    laplace_base, split, dataset, settings, balance=b.bayes_duo_balance
+    laplace_base, split, dataset, settings, balance=b.laplace_duo_balance
 )
 table4_rows = base_rows4 + [laplace_row] + laplace_duos
 tables.paper_table(table4_rows, num_classes)
