@@ -171,10 +171,10 @@ def _dataset_gains(
         tables = []
         total = len(pairs) * len(data.evaluation_splits(dataset)) * len(MODES)
         systems = duo_statistics(settings, dataset, uncertainty)
-        for large, small, _, split, mode, stats in tqdm(
+        for large, small, _, split, mode, duo_stats in tqdm(
             systems, total=total, desc=f"bootstrap {dataset}", leave=False
         ):
-            table = paired_bootstrap(stats, single(large, split), samples=samples, seed=seed)
+            table = paired_bootstrap(duo_stats, single(large, split), samples=samples, seed=seed)
             tables.append(
                 table.assign(
                     split=split,
@@ -356,3 +356,48 @@ def trend(
     low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
     word = "grow" if low > 0 else "shrink" if high < 0 else "show no trend beyond noise"
     return out | {"rho": rho, "ci_low": float(low), "ci_high": float(high), "verdict": word}
+
+
+# The paper's Figure 1 (right), as its released plot computes it (plot_notebooks/plot_3_%duos
+# .ipynb): six metrics, weighted Duos whose FLOPs balance lies in [0.1, 0.2], each Duo's change
+# as a share of the distance to a perfect score (AURC's perfect score taken as 0).
+FIGURE1_METRICS = ("brier", "aurc", "auroc", "accuracy", "nll", "macro_f1")
+FIGURE1_BALANCE = (0.1, 0.2)
+
+
+def relative_improvement(
+    gains: pd.DataFrame,
+    table: pd.DataFrame,
+    metrics=FIGURE1_METRICS,
+    balance=FIGURE1_BALANCE,
+    mode: str = "weighted",
+) -> pd.DataFrame:
+    """Each Duo's improvement over its temperature-scaled f_large toward a perfect score, in %.
+
+    ``100 * (Duo - f_large) / (perfect - f_large)``: for a higher-is-better metric with perfect
+    score 1 that is the share of the gap to 1 closed; for a lower-is-better one (perfect 0) the
+    relative reduction. AURC counts 0 as perfect, as the paper's plot does (not the oracle AURC
+    of the same predictions). Only Duos of ``mode`` with a FLOPs balance in ``[low, high]``
+    (both ends included, as in the released plot). ``table`` is ``experiments.results``: its
+    rows of mode "single" give each f_large's value. One row per (Duo, panel, metric).
+    """
+    low, high = balance
+    chosen = gains[
+        (gains["mode"] == mode)
+        & gains["metric"].isin(metrics)
+        & (gains["flops_balance"] >= low)
+        & (gains["flops_balance"] <= high)
+    ]
+    panel = "panel" if "panel" in gains else "split"
+    singles = table[table["mode"] == "single"].set_index([panel, "f_large"])
+    base = np.array(
+        [singles.loc[(p, m), metric] for p, m, metric in
+         zip(chosen[panel], chosen["f_large"], chosen["metric"], strict=True)]
+    )  # fmt: skip
+    perfect = np.array([METRICS[m].perfect or 0.0 for m in chosen["metric"]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = 100 * chosen["difference"].to_numpy() / (perfect - base)
+    wanted = ("dataset", "split", panel, "f_large", "f_small", "flops_balance")
+    columns = [c for c in dict.fromkeys(wanted) if c in chosen]
+    out = chosen[columns + ["metric"]].assign(relative_improvement=share)
+    return out[np.isfinite(out["relative_improvement"])].reset_index(drop=True)

@@ -180,3 +180,28 @@ def selective_systems(
         "Duo: UQ only": predict(large_logits, small_logits, duo, "uq_only"),
     }
     return systems, labels
+
+
+def weight_ratios(table: pd.DataFrame) -> pd.DataFrame:
+    """The paper's Figure 10: how much more a Duo weights f_large than f_small, per Duo.
+
+    A Duo's logits ``w_large z_large + w_small z_small`` are, written on the temperature-scaled
+    logits ``z / T`` of each member, ``(w_large T_large) z_large / T_large + (w_small T_small)
+    z_small / T_small``. ``ratio`` is ``(w_large T_large) / (w_small T_small)``: the weight on
+    f_large's calibrated logits over the weight on f_small's, the quantity the paper plots
+    (its released code divides out each member's single-model temperature). ``raw_ratio`` is
+    ``w_large / w_small`` on raw logits. Infinite where the sidekick's weight is 0.
+    ``table`` is ``results(...)``; the single rows give each model's temperature (1 / w_large).
+    """
+    singles = table[table["mode"] == "single"].drop_duplicates(["dataset", "f_large"])
+    temperature = {(d, m): 1 / w for d, m, w in
+                   zip(singles["dataset"], singles["f_large"], singles["w_large"], strict=True)}
+    duos = table[table["mode"] == "weighted"].drop_duplicates(["dataset", "f_large", "f_small"])
+    out = duos[["dataset", "f_large", "f_small", "flops_balance", "w_large", "w_small"]].copy()
+    for member in ("large", "small"):
+        models = zip(out["dataset"], out[f"f_{member}"], strict=True)
+        out[f"T_{member}"] = [temperature[d, m] for d, m in models]
+    with np.errstate(divide="ignore"):
+        out["raw_ratio"] = out["w_large"] / out["w_small"]
+        out["ratio"] = (out["w_large"] * out["T_large"]) / (out["w_small"] * out["T_small"])
+    return out.reset_index(drop=True)

@@ -155,48 +155,37 @@ def metric_vs_balance(table, metric: str, modes=("weighted", "unweighted", "uq_o
     return fig
 
 
-def relative_improvement(gains, singles, metrics=("accuracy", "nll", "auroc", "aurc", "sac_98")):
-    """The paper's Figure 1 (right): improvement of weighted Duos toward a perfect score.
-
-    For each metric, (Duo - f_large) / (perfect - f_large) per Duo and evaluation set; bars
-    show the mean and error bars the standard deviation over Duos. ``singles`` maps (panel,
-    model) -- (split, model) for gains without a panel column -- to the f_large's metrics (rows
-    of ``experiments.results`` with mode "single").
+def relative_improvement(frame, metrics=None, by="Duos"):
+    """The paper's Figure 1 (right) as bars: mean improvement toward a perfect score (in %) per
+    metric, one colour per panel, error bars the standard deviation over Duos (as the paper's
+    shading). ``frame`` is ``claims.relative_improvement(...)``, optionally concatenated over
+    windows of FLOPs balance with a column ``by`` naming each window (one panel per window).
     """
-    panel = _panel(gains)
-    rows = []
-    weighted = gains[(gains["mode"] == "weighted") & gains["metric"].isin(metrics)]
-    for _, row in weighted.iterrows():
-        base = singles.loc[(row[panel], row["f_large"]), row["metric"]]
-        best = METRICS[row["metric"]].perfect
-        if best is None:  # AURC's best is the oracle of the same predictions: use E-AURC's 0
-            best = base - singles.loc[(row[panel], row["f_large"]), "eaurc"]
-        if best == base:
-            continue
-        rows.append(
-            {
-                "evaluated on": row[panel],
-                "split": row["split"],
-                "metric": row["metric"],
-                "relative improvement": row["difference"] / (best - base),
-            }
-        )
-    frame = pd.DataFrame(rows)
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    sns.barplot(
-        data=frame,
-        x="metric",
-        y="relative improvement",
-        hue="evaluated on",
-        errorbar="sd",
-        ax=ax,
-        order=list(metrics),
+    panel = _panel(frame)
+    metrics = list(dict.fromkeys(frame["metric"])) if metrics is None else list(metrics)
+    windows = list(dict.fromkeys(frame[by])) if by in frame else [None]
+    fig, axes = plt.subplots(
+        1, len(windows), figsize=(4.6 * len(windows) + 1.4, 3.6), squeeze=False, sharey=True
     )
-    ax.axhline(0, color="black", lw=0.8)
-    ax.set_ylabel("improvement toward perfect")
-    ax.set_xlabel("")
+    for ax, window in zip(axes[0], windows, strict=True):
+        here = frame if window is None else frame[frame[by] == window]
+        sns.barplot(
+            data=here, x="metric", y="relative_improvement", hue=panel, errorbar="sd",
+            order=metrics, ax=ax, legend=ax is axes[0, -1],
+        )  # fmt: skip
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xlabel("")
+        ax.set_ylabel("improvement toward perfect (%)")
+        ax.tick_params(axis="x", rotation=30)
+        if window is not None:
+            duos = len(here[["f_large", "f_small"]].drop_duplicates())
+            ax.set_title(f"{window}: {duos} Duos")
+    if axes[0, -1].get_legend() is not None:
+        sns.move_legend(
+            axes[0, -1], "upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title=""
+        )
     fig.tight_layout()
-    return fig, frame
+    return fig
 
 
 def metric_vs_cost(rows, metrics, x="gflops", lines=(), log_x=True, x_label=None):
@@ -304,16 +293,22 @@ def balance_ladder(ladder, palette: dict, marks=(0.1, 0.2)):
     return fig
 
 
-def weight_ratios(weights, ax=None):
-    """The paper's Figure 10: ``w_large / w_small`` against FLOPs balance, one point per Duo."""
+def weight_ratios(weights, ax=None, y="ratio"):
+    """The paper's Figure 10: the weight ratio against FLOPs balance, one point per Duo.
+
+    ``weights`` is ``experiments.weight_ratios(...)``; ``y="ratio"`` is the paper's quantity
+    (weights on the temperature-scaled logits), ``y="raw_ratio"`` the ratio on raw logits."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4))
-    sns.scatterplot(data=weights, x="flops_balance", y="ratio", hue="f_large", s=70, ax=ax)
+    finite = weights[np.isfinite(weights[y])]
+    sns.scatterplot(data=finite, x="flops_balance", y=y, hue="f_large", s=70, ax=ax)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.axhline(1, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("FLOPs balance")
-    ax.set_ylabel("w_large / w_small")
+    ax.set_ylabel(
+        "w_large T_large / (w_small T_small)" if y == "ratio" else "w_large / w_small"
+    )
     ax.figure.tight_layout()
     return ax.figure
 

@@ -227,3 +227,22 @@ def test_duo_gains_are_cached_and_rebuilt_when_corrupted(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="corrupted"):
         rebuilt = claims.duo_gains("smoke", samples=20)
     assert rebuilt.equals(gains)
+
+
+def test_relative_improvement_as_the_papers_figure_1_by_hand():
+    gains = hand_gains()  # test split: accuracy differences 0.02, 0.01, -0.01, 0 at 4 balances
+    table = pd.DataFrame(
+        [{"split": s, "f_large": "L", "mode": "single", "accuracy": 0.8, "nll": 0.5}
+         for s in ("test", "ood")]
+    )  # fmt: skip
+    # Window [0.01, 0.05] keeps s0 and s1 (both ends included, as the released plot).
+    frame = claims.relative_improvement(gains, table, ("accuracy", "nll"), (0.01, 0.05))
+    test_acc = frame[(frame["split"] == "test") & (frame["metric"] == "accuracy")]
+    # Accuracy 0.8 -> +0.02 closes 0.02 / (1 - 0.8) = 10% of the gap to 1.
+    np.testing.assert_allclose(test_acc["relative_improvement"], [10.0, 5.0])
+    test_nll = frame[(frame["split"] == "test") & (frame["metric"] == "nll")]
+    # NLL 0.5 -> -0.1 is a 20% reduction toward 0; +0.05 a 10% increase (negative improvement).
+    np.testing.assert_allclose(test_nll["relative_improvement"], [20.0, -10.0])
+    assert set(frame["f_small"]) == {"s0", "s1"}
+    assert claims.FIGURE1_BALANCE == (0.1, 0.2)
+    assert set(claims.FIGURE1_METRICS) == {"accuracy", "macro_f1", "nll", "brier", "auroc", "aurc"}

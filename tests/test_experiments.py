@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import duolib as dl
@@ -99,3 +100,24 @@ def test_duo_with_a_noise_sidekick_is_the_temperature_scaled_large_model(patched
         alone = dl.evaluate(large_logits / temperature, labels)
         assert as_duo["accuracy"] == pytest.approx(alone["accuracy"], abs=2e-3)
         assert as_duo["nll"] == pytest.approx(alone["nll"], abs=2e-3)
+
+
+def test_weight_ratio_is_on_temperature_scaled_logits_by_hand():
+    # f_large alone: temperature 2 (w = 1/2); f_small alone: temperature 0.5 (w = 2).
+    table = pd.DataFrame(
+        [
+            {"dataset": "d", "f_large": "L", "f_small": "", "mode": "single", "w_large": 0.5,
+             "w_small": 0.0, "flops_balance": 0.0},
+            {"dataset": "d", "f_large": "S", "f_small": "", "mode": "single", "w_large": 2.0,
+             "w_small": 0.0, "flops_balance": 0.0},
+            {"dataset": "d", "f_large": "L", "f_small": "S", "mode": "weighted", "w_large": 0.6,
+             "w_small": 0.4, "flops_balance": 0.1},
+            {"dataset": "d", "f_large": "L", "f_small": "S", "mode": "weighted", "w_large": 0.6,
+             "w_small": 0.4, "flops_balance": 0.1},  # the same Duo on another split
+        ]
+    )  # fmt: skip
+    (row,) = experiments.weight_ratios(table).to_dict("records")
+    assert row["T_large"] == 2.0 and row["T_small"] == 0.5
+    assert row["raw_ratio"] == pytest.approx(1.5)
+    # 0.6 z_L + 0.4 z_S = 1.2 (z_L / 2) + 0.2 (z_S / 0.5): the calibrated weights are 6 : 1.
+    assert row["ratio"] == pytest.approx(6.0)
