@@ -280,3 +280,68 @@ def test_cpu_state_dict_keeps_module_versions_for_mnasnet():
     assert all(torch.equal(target.state_dict()[k], v) for k, v in state.items())
     with pytest.raises(ValueError, match="version"):
         target.load_state_dict(plain)
+
+
+def test_released_linear_probe_search_draws_log_uniform_rates_in_its_range():
+    recipe = dl.profiles.get("paper").recipe
+    assert recipe.lp_lr_range == (1e-4, 1e-2)  # train/hp_tune.py:157, tune.loguniform(1e-4, 1e-2)
+    rates = train.lpft.lp_learning_rates(recipe, seed=0)
+    assert len(rates) == recipe.lp_trials == 4  # hp_tune.py:174, num_samples=4
+    assert rates[0] == pytest.approx(1e-3)  # the geometric centre first
+    assert all(1e-4 <= r <= 1e-2 for r in rates)
+    assert train.lpft.lp_learning_rates(dl.profiles.get("demo").recipe, 0) == [1e-2]
+    many = train.lpft.lp_learning_rates(replace(recipe, lp_trials=2001), seed=1)[1:]
+    logs = np.log10(many)
+    # Log-uniform: the log10 rates are uniform on [-4, -2] (mean -3, sd 2 / sqrt(12)).
+    assert abs(logs.mean() + 3) < 0.05 and abs(logs.std() - 2 / np.sqrt(12)) < 0.03
+    with pytest.raises(ValueError, match="lp_trials"):
+        train.lpft.lp_learning_rates(replace(recipe, lp_trials=0), 0)
+
+
+def test_constant_rate_probe_keeps_its_learning_rate(task):
+    """schedule=False (the released probe) trains at one rate: with lr 0 nothing moves."""
+    train_set, val_set = task
+    model = dl.zoo.build("resnet_mini", num_classes=4)
+    head_before = {k: v.clone() for k, v in dl.zoo.classifier(model).state_dict().items()}
+    train.linear_probe(
+        model, train_set, val_set, epochs=1, lr=0.0, batch_size=64, seed=0,
+        rt=train.runtime(), schedule=False,
+    )  # fmt: skip
+    for name, value in dl.zoo.classifier(model).state_dict().items():
+        assert torch.equal(value, head_before[name])
+
+
+def test_selection_by_macro_f1_scores_like_scikit_learn():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, 300)
+    logits = torch.from_numpy(2 * np.eye(5)[labels] + rng.normal(size=(300, 5)))
+    scores = train.loop.validation_scores(logits, torch.from_numpy(labels), "macro_f1")
+    prediction = logits.argmax(1).numpy()
+    assert scores["val_macro_f1"] == pytest.approx(f1_score(labels, prediction, average="macro"))
+    assert scores["val_accuracy"] == pytest.approx(float((prediction == labels).mean()))
+    assert "val_macro_f1" not in train.loop.validation_scores(logits, labels, "accuracy")
+    with pytest.raises(ValueError, match="select_by"):
+        train.loop.validation_scores(logits, labels, "auroc")
+    # The epoch kept by F1 can differ from the one accuracy would keep; its accuracy is reported.
+    history = [
+        {"val_accuracy": 0.9, "val_macro_f1": 0.5},
+        {"val_accuracy": 0.8, "val_macro_f1": 0.7},
+        {"val_accuracy": 0.7, "val_macro_f1": 0.7},
+    ]
+    assert train.lpft._accuracy_at_best(history, "macro_f1") == 0.8  # first of equal scores
+    assert train.lpft._accuracy_at_best(history, "accuracy") == 0.9
+
+
+def test_paper_recipes_follow_the_released_code():
+    paper = dl.profiles.get("paper")
+    # train/hp_tune.py:100 selects iWildCam trials by macro-F1, the others by accuracy.
+    assert paper.recipe_for("iwildcam").select_by == "macro_f1"
+    assert paper.recipe_for("caltech256").select_by == "accuracy"
+    assert paper.recipe.hflip  # load_models/transforms.py: RandomHorizontalFlip after RandAugment
+    b = paper.baselines
+    # train/ivon_train.py: lr default 1e-3 (141), 36 epochs (164), ivon-opt's defaults
+    # otherwise, starting from the fine-tuned checkpoint (151-156).
+    assert (b.ivon_lr, b.ivon_hess_init, b.ivon_weight_decay) == (1e-3, 1.0, 1e-4)
+    assert (b.ivon_epochs, b.ivon_start) == (36, "finetuned")

@@ -20,10 +20,10 @@ from torchvision.transforms import v2
 from tqdm.auto import tqdm
 
 from .. import cache
+from ..metrics import macro_f1
 from .ivon import ivon_optimizer
 from .runtime import (
     Runtime,
-    accuracy,
     cpu_state_dict,
     loader,
     normalisation,
@@ -59,6 +59,21 @@ def randaugment(recipe_randaugment, hflip: bool = False):
     return v2.Compose([augment, v2.RandomHorizontalFlip(0.5)]) if hflip else augment
 
 
+SELECTION_SCORES = ("accuracy", "macro_f1")
+
+
+def validation_scores(logits, labels, select_by: str = "accuracy") -> dict[str, float]:
+    """``val_accuracy`` always, and ``val_macro_f1`` too when epochs are selected by it."""
+    if select_by not in SELECTION_SCORES:
+        raise ValueError(f"select_by must be one of {SELECTION_SCORES}, got {select_by!r}")
+    prediction = torch.as_tensor(logits).argmax(1).cpu().numpy()
+    labels = torch.as_tensor(labels).cpu().numpy()
+    scores = {"val_accuracy": float((prediction == labels).mean())}
+    if select_by == "macro_f1":
+        scores["val_macro_f1"] = macro_f1(labels, prediction)
+    return scores
+
+
 class _StopAfter(Exception):
     """Raised by ``stop_after_epochs`` (tests simulate an interruption with it)."""
 
@@ -80,12 +95,14 @@ def run_epochs(
     desc: str = "train",
     stop_after_epochs: int | None = None,
     ivon: dict | None = None,
+    select_by: str = "accuracy",
 ):
-    """Train every parameter of ``model``; keep the epoch with the best validation accuracy.
+    """Train every parameter of ``model``; keep the epoch with the best validation score.
 
-    Resumes from ``checkpoint`` if it exists. Returns (best state_dict, best val accuracy,
-    history of per-epoch dicts). ``stop_after_epochs`` interrupts the run after that many
-    epochs of this call (for tests of resuming).
+    Resumes from ``checkpoint`` if it exists. Returns (best state_dict, best validation score,
+    history of per-epoch dicts). The score is ``select_by``: "accuracy" or "macro_f1".
+    ``stop_after_epochs`` interrupts the run after that many epochs of this call (for tests of
+    resuming).
 
     ``ivon``: train with the IVON optimizer (ivon-opt) instead of AdamW; a dict of its extra
     settings (``hess_init``). Each step draws one weight sample from the posterior
@@ -154,17 +171,17 @@ def run_epochs(
             seen += len(targets)
             bar.set_postfix(loss=f"{total_loss / seen:.3f}")
         val_logits, val_labels = predict_logits(model, val_set, rt=rt)
-        val_acc = accuracy(val_logits, val_labels)
+        scores = validation_scores(val_logits, val_labels, select_by)
         history.append(
             {
                 "epoch": epoch + 1,
                 "train_loss": total_loss / max(seen, 1),
-                "val_accuracy": val_acc,
+                **scores,
                 "seconds": time.perf_counter() - start,
             }
         )
-        if val_acc > best_acc:
-            best_acc = val_acc
+        if scores[f"val_{select_by}"] > best_acc:
+            best_acc = scores[f"val_{select_by}"]
             best_state = cpu_state_dict(model)
             if ivon is not None:
                 best_state["ivon_state"] = copy.deepcopy(optimizer.state_dict())

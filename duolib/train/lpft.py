@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from .. import cache, data, members, profiles, zoo
 from ..profiles import Profile, Recipe
-from .loop import randaugment, run_epochs, warmup_cosine
+from .loop import randaugment, run_epochs, validation_scores, warmup_cosine
 from .runtime import Runtime, barrier, cpu_state_dict, head_features, runtime
 
 # Bump when training changes, to invalidate cached models. 3: one DataLoader iterator per epoch
@@ -36,15 +36,37 @@ from .runtime import Runtime, barrier, cpu_state_dict, head_features, runtime
 TRAIN_VERSION = 3
 
 
-def linear_probe(model, train_set, val_set, *, epochs, lr, batch_size, seed, rt: Runtime):
-    """Train only the head on frozen features; return the best head state and its val accuracy."""
+def linear_probe(
+    model,
+    train_set,
+    val_set,
+    *,
+    epochs,
+    lr,
+    batch_size,
+    seed,
+    rt: Runtime,
+    schedule: bool = True,
+    select_by: str = "accuracy",
+    features=None,
+):
+    """Train only the head on frozen features; keep the epoch with the best validation score.
+
+    Returns (that score, history); the model's head holds that epoch's weights. ``schedule``:
+    linear warm-up then cosine (else a constant rate, as the released code's probe).
+    ``features``: the (train, val) features, when several probes share them.
+    """
     head = zoo.classifier(model)
-    train_x, train_y = head_features(model, train_set, rt)
-    val_x, val_y = head_features(model, val_set, rt)
+    (train_x, train_y), (val_x, val_y) = features or (
+        head_features(model, train_set, rt),
+        head_features(model, val_set, rt),
+    )
     head = head.float().cpu()
     optimizer = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=0.0)
     steps = epochs * math.ceil(len(train_y) / batch_size)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine(steps, 0.1))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, warmup_cosine(steps, 0.1) if schedule else (lambda step: 1.0)
+    )
     generator = torch.Generator().manual_seed(seed)
     best_state, best_acc, history = copy.deepcopy(head.state_dict()), -1.0, []
     for epoch in range(epochs):
@@ -57,10 +79,10 @@ def linear_probe(model, train_set, val_set, *, epochs, lr, batch_size, seed, rt:
             optimizer.step()
             scheduler.step()
         with torch.no_grad():
-            val_acc = float((head(val_x).argmax(1) == val_y).float().mean())
-        history.append({"epoch": epoch + 1, "val_accuracy": val_acc})
-        if val_acc > best_acc:
-            best_acc, best_state = val_acc, copy.deepcopy(head.state_dict())
+            scores = validation_scores(head(val_x), val_y, select_by)
+        history.append({"epoch": epoch + 1, **scores})
+        if scores[f"val_{select_by}"] > best_acc:
+            best_acc, best_state = scores[f"val_{select_by}"], copy.deepcopy(head.state_dict())
     head.load_state_dict(best_state)
     return best_acc, history
 
@@ -78,6 +100,20 @@ def search_space(recipe: Recipe, seed: int) -> list[dict]:
             }
         )
     return trials
+
+
+def lp_learning_rates(recipe: Recipe, seed: int) -> list[float]:
+    """The linear probe's learning rates when ``recipe.lp_lr_range`` is set: the geometric
+    centre of the range, then log-uniform draws (``recipe.lp_trials`` in all)."""
+    if recipe.lp_lr_range is None:
+        return [recipe.lp_lr]
+    if recipe.lp_trials < 1:
+        raise ValueError(f"lp_trials must be >= 1, got {recipe.lp_trials}")
+    low, high = np.log(recipe.lp_lr_range)
+    rng = np.random.default_rng(seed + 7_919)  # draws of its own, apart from the FT search
+    return [float(np.exp((low + high) / 2))] + [
+        float(np.exp(rng.uniform(low, high))) for _ in range(recipe.lp_trials - 1)
+    ]
 
 
 def _train_once(directory: Path, train, rt: Runtime | None, what: str) -> dict:
@@ -204,24 +240,55 @@ def _linear_probed(
 
     def train(run: Runtime):
         start = time.perf_counter()
-        lp_acc, lp_history = linear_probe(
-            model,
-            train_set,
-            val_set,
-            epochs=recipe.lp_epochs,
-            lr=recipe.lp_lr,
-            batch_size=recipe.batch_size,
-            seed=seed,
-            rt=run,
-        )
-        meta = {
+        if recipe.lp_lr_range is None:
+            lp_acc, lp_history = linear_probe(
+                model,
+                train_set,
+                val_set,
+                epochs=recipe.lp_epochs,
+                lr=recipe.lp_lr,
+                batch_size=recipe.batch_size,
+                seed=seed,
+                rt=run,
+                select_by=recipe.select_by,
+            )
+            return {"head.pt": zoo.classifier(model).state_dict()}, {
+                "pretraining": pre_meta["pretraining"],
+                "pretrain_seconds": pre_meta["seconds"],
+                "lp_val_accuracy": lp_acc,
+                "lp_history": lp_history,
+                "lp_seconds": time.perf_counter() - start,
+            }
+        # The released code's probe: trials over a log-uniform learning rate, constant rate.
+        features = (head_features(model, train_set, run), head_features(model, val_set, run))
+        initial = copy.deepcopy(zoo.classifier(model).state_dict())
+        probes = []
+        for lr in lp_learning_rates(recipe, seed):
+            zoo.classifier(model).load_state_dict(initial)
+            score, history = linear_probe(
+                model,
+                train_set,
+                val_set,
+                epochs=recipe.lp_epochs,
+                lr=lr,
+                batch_size=recipe.batch_size,
+                seed=seed,
+                rt=run,
+                schedule=False,
+                select_by=recipe.select_by,
+                features=features,
+            )
+            probes.append((score, lr, history, copy.deepcopy(zoo.classifier(model).state_dict())))
+        score, lr, history, head = max(probes, key=lambda p: p[0])  # the first of equals
+        return {"head.pt": head}, {
             "pretraining": pre_meta["pretraining"],
             "pretrain_seconds": pre_meta["seconds"],
-            "lp_val_accuracy": lp_acc,
-            "lp_history": lp_history,
+            "lp_val_accuracy": score,
+            "lp_lr": lr,
+            "lp_trials": [{"lr": p[1], "val_score": p[0]} for p in probes],
+            "lp_history": history,
             "lp_seconds": time.perf_counter() - start,
         }
-        return {"head.pt": zoo.classifier(model).state_dict()}, meta
 
     directory = cache.root() / "models" / key
     meta = _train_once(directory, train, rt, f"linear probe of {architecture}")
@@ -259,9 +326,16 @@ def finetune_trials(
         if settings.baselines is None:
             raise ValueError(f"profile {settings.name!r} has no IVON settings")
         b = settings.baselines
-        hypers = [
-            {"lr": b.ivon_lr, "weight_decay": b.ivon_weight_decay, "hess_init": b.ivon_hess_init}
-        ]
+        if b.ivon_start not in ("linear_probe", "finetuned"):
+            raise ValueError(f"ivon_start must be 'linear_probe' or 'finetuned': {b.ivon_start!r}")
+        hyper = {"lr": b.ivon_lr, "weight_decay": b.ivon_weight_decay}
+        hyper["hess_init"] = b.ivon_hess_init
+        # Only settings away from the defaults enter the hyperparameters (and so cache keys).
+        if b.ivon_epochs is not None:
+            hyper["epochs"] = b.ivon_epochs
+        if b.ivon_start == "finetuned":
+            hyper["start"] = "finetuned"
+        hypers = [hyper]
     else:
         count = recipe.trials if count is None else count
         if count < 1:
@@ -324,12 +398,15 @@ def finetune_trials(
 
         def train(run: Runtime, index=index, hyper=hyper, trial_seed=trial_seed, ckpt=checkpoint):
             model, lp_meta = linear_probed(run)
+            if hyper.get("start") == "finetuned":  # IVON continues the AdamW fine-tuned model
+                adamw = members.Member(member.architecture, member.replica).name
+                model.load_state_dict(finetuned(adamw, settings, run, dataset)[0].state_dict())
             start = time.perf_counter()
             state, val_acc, history = run_epochs(
                 model,
                 train_set,
                 val_set,
-                epochs=recipe.ft_epochs,
+                epochs=hyper.get("epochs", recipe.ft_epochs),
                 lr=hyper["lr"],
                 weight_decay=hyper["weight_decay"],
                 batch_size=recipe.batch_size,
@@ -340,6 +417,7 @@ def finetune_trials(
                 rt=run,
                 desc=f"fine-tune {name} trial {index + 1}/{len(hypers)}",
                 ivon={"hess_init": hyper["hess_init"]} if member.method == "ivon" else None,
+                select_by=recipe.select_by,
             )
             files = {"model.pt": state}
             if "ivon_state" in state:
@@ -351,7 +429,9 @@ def finetune_trials(
                 "method": member.method,
                 "trial": index,
                 **hyper,
-                "val_accuracy": val_acc,
+                "val_score": val_acc,  # in recipe.select_by
+                "select_by": recipe.select_by,
+                "val_accuracy": _accuracy_at_best(history, recipe.select_by),
                 "history": history,
                 "seconds": time.perf_counter() - start,
                 "recipe": asdict(recipe),
@@ -364,6 +444,13 @@ def finetune_trials(
         checkpoint.unlink(missing_ok=True)
         results.append({**meta, "directory": str(directory)})
     return results
+
+
+def _accuracy_at_best(history: list[dict], select_by: str) -> float:
+    """Validation accuracy at the epoch ``select_by`` kept (the first of equal scores)."""
+    key = f"val_{select_by}"
+    best = max(range(len(history)), key=lambda i: (history[i][key], -i))
+    return history[best]["val_accuracy"]
 
 
 def load_trial(trial: dict, num_classes: int):
@@ -381,14 +468,15 @@ def finetuned(
 ):
     """``name`` fine-tuned with LP-FT on ``dataset`` (default: the profile's); cached.
 
-    The best of the recipe's trials by validation accuracy. Returns (model in eval mode,
-    metadata): the recipe, every trial's settings and validation accuracy, the LP accuracy,
-    and wall times of pretraining, LP and FT (the sum over trials).
+    The best of the recipe's trials by validation score (``recipe.select_by``). Returns
+    (model in eval mode, metadata): the recipe, every trial's settings and validation
+    accuracy, the LP accuracy, and wall times of pretraining, LP and FT (the sum over trials).
     """
     settings = profiles.get(profile)
     dataset = dataset or settings.datasets[0]
     trials = finetune_trials(name, settings, dataset, rt=rt)
-    best = max(trials, key=lambda t: t["val_accuracy"])  # the first of equals
+    # Models trained before trials recorded a score were all selected by accuracy.
+    best = max(trials, key=lambda t: t.get("val_score", t["val_accuracy"]))  # first of equals
     num_classes = len(data.load(dataset, "val", settings).classes)
     meta = {
         "model": name,
