@@ -60,8 +60,16 @@ def _seconds_per_image(model: str, hardware: Hardware, compute: float) -> float:
     return max(compute * flops / (hardware.tflops * 1e12), 1 / hardware.max_images)
 
 
-def fit_seconds(model: str, dataset: str, profile=None, hardware: Hardware = GPUS["t4"]) -> float:
-    """Estimated seconds to fine-tune ``model`` on ``dataset`` and compute its bank logits."""
+def fit_seconds(
+    model: str,
+    dataset: str,
+    profile=None,
+    hardware: Hardware = GPUS["t4"],
+    epochs: int | None = None,
+) -> float:
+    """Estimated seconds to fine-tune ``model`` on ``dataset`` and compute its bank logits.
+
+    ``epochs``: fine-tuning epochs in all (default: the recipe's trials x ft_epochs)."""
     settings = profiles.get(profile)
     if dataset not in SIZES:
         raise ValueError(f"no sizes for dataset {dataset!r}; known: {sorted(SIZES)}")
@@ -69,7 +77,7 @@ def fit_seconds(model: str, dataset: str, profile=None, hardware: Hardware = GPU
     forward, steps = sizes["eval"], 0
     if sizes["train"]:
         recipe = settings.recipe_for(dataset)
-        epochs = recipe.trials * recipe.ft_epochs
+        epochs = recipe.trials * recipe.ft_epochs if epochs is None else epochs
         forward += sizes["train"] + sizes["val"] + epochs * sizes["val"]
         steps = epochs * sizes["train"]
     return forward * _seconds_per_image(model, hardware, 1) + steps * _seconds_per_image(
@@ -115,8 +123,10 @@ def baseline_hours(profile=None, hardware: Hardware = GPUS["t4"]) -> pd.DataFram
     if replicas and SIZES[settings.ensemble_dataset]["train"]:
         one = fit_seconds(replicas[0], settings.ensemble_dataset, settings, hardware)
         rows.append(("deep-ensemble replicas", len(replicas), len(replicas) * one / 3600))
-    if b.ivon_model:
-        rows.append(("IVON", 1, fit_seconds(b.ivon_model, dataset, settings, hardware) / 3600))
+    if b.ivon_model:  # one run, of its own length
+        epochs = b.ivon_epochs or settings.recipe_for(dataset).ft_epochs
+        seconds = fit_seconds(b.ivon_model, dataset, settings, hardware, epochs=epochs)
+        rows.append(("IVON", 1, seconds / 3600))
     return pd.DataFrame(rows, columns=["baseline", "fits", "hours (estimate)"])
 
 

@@ -194,8 +194,10 @@ def weight_ratios(table: pd.DataFrame) -> pd.DataFrame:
     ``table`` is ``results(...)``; the single rows give each model's temperature (1 / w_large).
     """
     singles = table[table["mode"] == "single"].drop_duplicates(["dataset", "f_large"])
-    temperature = {(d, m): 1 / w for d, m, w in
-                   zip(singles["dataset"], singles["f_large"], singles["w_large"], strict=True)}
+    temperature = {
+        (d, m): 1 / w
+        for d, m, w in zip(singles["dataset"], singles["f_large"], singles["w_large"], strict=True)
+    }
     duos = table[table["mode"] == "weighted"].drop_duplicates(["dataset", "f_large", "f_small"])
     out = duos[["dataset", "f_large", "f_small", "flops_balance", "w_large", "w_small"]].copy()
     for member in ("large", "small"):

@@ -306,9 +306,7 @@ def weight_ratios(weights, ax=None, y="ratio"):
     ax.set_yscale("log")
     ax.axhline(1, color="grey", lw=0.8, ls=":")
     ax.set_xlabel("FLOPs balance")
-    ax.set_ylabel(
-        "w_large T_large / (w_small T_small)" if y == "ratio" else "w_large / w_small"
-    )
+    ax.set_ylabel("w_large T_large / (w_small T_small)" if y == "ratio" else "w_large / w_small")
     ax.figure.tight_layout()
     return ax.figure
 

@@ -235,7 +235,7 @@ PROFILES = {
             "convnext_base",
             "swin_v2_b",
             "tf_efficientnetv2_l.in21k_ft_in1k",
-            "vit_base_patch16_clip_224.laion2b_ft_in1k",
+            "vit_base_patch16_clip_224.laion2b_ft_in12k_in1k",
         ),
         # Appendix A.2, and the released train/hp_tune.py where the paper is silent: the linear
         # probe searches its learning rate log-uniformly in [1e-4, 1e-2] at a constant rate.
@@ -342,7 +342,7 @@ PROFILES["paper-rehearsal"] = replace(
     runs_on="any CPU, offline",
     expected_minutes="about 1 per chapter",
     generated_data={"imagenet": 10, "imagenet-v2": 3, "caltech256": 10, "iwildcam": 8},
-    zoo=("resnet50", "resnet50.a1_in1k", "mnasnet0_75", "shufflenet_v2_x2_0", "efficientnet_b2"),
+    zoo=("resnet50", "resnet50.a2_in1k", "mnasnet0_75", "shufflenet_v2_x2_0", "efficientnet_b2"),
     large_models=("resnet50",),
     recipe=_REHEARSAL_RECIPE,
     throughput=(4, 2),
@@ -351,7 +351,7 @@ PROFILES["paper-rehearsal"] = replace(
         dataset="caltech256",
         soup_model="resnet50",
         soup_ingredients=3,
-        ensemble_members=("resnet50", "resnet50.a1_in1k", "resnet50.tv_in1k"),
+        ensemble_members=("resnet50", "resnet50.a2_in1k", "resnet50.am_in1k"),
         ensemble_sizes=(2, 3),
         ensemble_dataset="imagenet",
         ensemble_subsets=4,

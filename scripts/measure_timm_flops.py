@@ -19,6 +19,21 @@ from duolib.zoo import TIMM_MODELS
 
 OUT = Path(__file__).resolve().parents[1] / "duolib" / "data" / "timm_models.csv"
 
+# Published ImageNet top-1 (%) and the image size it was measured at, from timm's
+# results/results-imagenet.csv (huggingface/pytorch-image-models, commit 0173a13); the timm
+# wheel does not ship it. Empty where not copied.
+PUBLISHED_TOP1 = {
+    "resnet50.a2_in1k": (80.772, 288),
+    "resnet50.b1k_in1k": (80.706, 288),
+    "resnet50.b2k_in1k": (80.454, 288),
+    "resnet50.c1_in1k": (80.912, 288),
+    "resnet50.ram_in1k": (79.976, 288),
+    "resnet50.ra_in1k": (79.836, 288),
+    "resnet50.bt_in1k": (79.640, 288),
+    "resnet50.fb_ssl_yfcc100m_ft_in1k": (79.234, 224),
+    "resnet50.am_in1k": (78.998, 224),
+}
+
 
 def main() -> None:
     rows = []
@@ -31,6 +46,8 @@ def main() -> None:
                 "gflops": f"{count_gflops(model, tuple(cfg.input_size)):.4f}",
                 "params": count_params(model),
                 "input_size": cfg.input_size[-1],
+                "imagenet_top1": PUBLISHED_TOP1.get(name, ("", ""))[0],
+                "top1_image_size": PUBLISHED_TOP1.get(name, ("", ""))[1],
             }
         )
         print(rows[-1])

@@ -99,7 +99,7 @@ def test_fits_warn_when_given_probabilities_instead_of_logits():
 def test_unknown_names_list_every_accepted_name():
     with pytest.raises(ValueError) as error:
         dl.zoo.get("resnet9000")
-    for name in ("convnext_base", "mnasnet0_75", "resnet50.a1_in1k", "lenet", "resnet18_32px"):
+    for name in ("convnext_base", "mnasnet0_75", "resnet50.a2_in1k", "lenet", "resnet18_32px"):
         assert name in str(error.value)
     for call in (
         lambda: dl.data.load("mnist", "test", "smoke"),

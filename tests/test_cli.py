@@ -11,7 +11,7 @@ def test_tasks_cover_every_dataset_and_baseline_once():
     grid = cli.tasks("paper-rehearsal")
     assert len(grid) == len(set(grid))
     assert ("imagenet", "resnet50") in grid and ("iwildcam", "efficientnet_b2") in grid
-    assert ("imagenet", "resnet50.tv_in1k") in grid  # an ensemble member
+    assert ("imagenet", "resnet50.am_in1k") in grid  # an ensemble member
     assert ("caltech256", "resnet50:greedy_soup") in grid
     assert ("caltech256", "resnet50:ivon") in grid
 

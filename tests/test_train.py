@@ -150,7 +150,7 @@ def test_warmup_cosine_schedule():
         "efficientnet_b2",
         "swin_t",
         "convnext_tiny",
-        "vit_base_patch16_clip_224.laion2b_ft_in1k",
+        "vit_base_patch16_clip_224.laion2b_ft_in12k_in1k",
     ],
 )
 def test_paper_architectures_build_with_a_new_head(name):
