@@ -18,10 +18,11 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/duos-book/duos/blob/main/notebooks/01_size_accuracy.ipynb)
 #
-# This chapter reproduces the paper's **Figure 2** and the compute bookkeeping of **Section 3.2**:
-# bigger image classifiers are more accurate, and an Asymmetric Duo is a way to buy a *fraction*
-# of a model's compute in extra accuracy and uncertainty quality, rather than doubling it as a
-# two-model ensemble does.
+# This chapter tests the paper's **Figure 2** claim that bigger image classifiers are more
+# accurate, and redoes the compute bookkeeping of **Section 3.2**: in the paper's framing, an
+# Asymmetric Duo spends a *fraction* of a model's compute more, rather than doubling it as a
+# two-model ensemble does, to buy extra accuracy and uncertainty quality (which the later
+# chapters test).
 #
 # We use the ImageNet top-1 accuracy, compute and size that torchvision publishes for every one of
 # its classifiers. These numbers ship inside the torchvision package, so this chapter needs no
@@ -76,9 +77,9 @@ dl.chapter.profile_note(profile, "01_size_accuracy")
 # > FLOPs/parameter counts) and in-distribution (InD) and out-of-distribution (OOD) accuracy."
 # > (Section 4, Figure 2)
 #
-# The paper then uses this correlation as the reason to pair models of *very* different size: a
-# Duo adds the sidekick's compute, a small fraction of $f_\text{large}$'s, and moves up the curve
-# by a correspondingly small step.
+# The paper's Figure 2 then presents Duos as a way to move along this curve: "combining a bigger
+# $f_\text{large}$ with a littler $f_\text{small}$ adds just a little computation, or more, as we
+# choose."
 
 # %% [markdown]
 # ## Every torchvision classifier
@@ -140,19 +141,53 @@ figure(dl.plots.catalog_size_accuracy(catalog, fits, palette))
 # %% [markdown]
 # ## What we see
 
+# %% tags=["remove-cell"]
+# A word for each rank correlation: a trend only where p < 0.05.
+words = {
+    x: "shows no monotone trend with"
+    if not stats.spearmanr(catalog[x], catalog["imagenet_top1"]).pvalue < 0.05
+    else "rises with" if rhos[x] > 0 else "falls with"
+    for x in fits
+}  # fmt: skip
+numbers |= {"flops_word": words["gflops"], "params_word": words["params"]}
+
 # %% tags=["remove-input"]
 say(
     r"""
     Across the {{n_models}} classifiers of {{n_families}} families, spanning a
-    {{flops_span:.0f}}-fold range of compute, ImageNet top-1 rises with compute (Spearman
-    $\rho$ = {{rho_flops:.2f}}) and with parameter count ($\rho$ = {{rho_params:.2f}}). A
-    log-linear fit explains $R^2$ = {{r2_flops:.2f}} of the variance in accuracy from GFLOPs,
-    about {{slope_flops:.1f}} points of top-1 per tenfold compute, and $R^2$ =
-    {{r2_params:.2f}} from parameters. The trend is clear but loose: at equal compute,
-    families differ by several points (VGG, AlexNet and SqueezeNet lie below the trend line;
-    EfficientNet, RegNet and ConvNeXt above it). FLOPs are a measure of cost, not a promise
-    of accuracy, which is also why the paper reports Duos against FLOPs *balance* rather
-    than absolute FLOPs.
+    {{flops_span:.0f}}-fold range of compute, ImageNet top-1 {{flops_word}} compute
+    (Spearman $\rho$ = {{rho_flops:.2f}}) and {{params_word}} parameter count ($\rho$ =
+    {{rho_params:.2f}}). A log-linear fit explains $R^2$ = {{r2_flops:.2f}} of the variance
+    in accuracy from GFLOPs, about {{slope_flops:.1f}} points of top-1 per tenfold compute,
+    and $R^2$ = {{r2_params:.2f}} from parameters.
+    """,
+    numbers,
+)
+
+# %% tags=["remove-cell"]
+# Each family's mean distance (points of top-1) from the fit on GFLOPs.
+fit = fits["gflops"]
+offset = catalog["imagenet_top1"] - (
+    fit.intercept + fit.slope * catalog["log10_gflops"]
+)
+by_family = offset.groupby(catalog["family"]).mean().sort_values()
+below, above = by_family[by_family < 0], by_family[by_family > 0][::-1]
+numbers |= {
+    "below": ", ".join(f"{f} ({r:+.1f})" for f, r in below.head(3).items()),
+    "above": ", ".join(f"{f} ({r:+.1f})" for f, r in above.head(3).items()),
+    "offset_low": by_family.iloc[0],
+    "offset_high": by_family.iloc[-1],
+    "unexplained": 1 - numbers["r2_flops"],
+}
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    The fit on GFLOPs leaves {{unexplained:.0%}} of the variance unexplained, and families
+    sit at different heights at equal compute: their mean distance from the fit ranges
+    from {{offset_low:+.1f}} to {{offset_high:+.1f}} points of top-1, furthest below for
+    {{below}} and furthest above for {{above}}. FLOPs measure cost, not accuracy; the paper
+    reports Duos against FLOPs *balance* rather than absolute FLOPs.
     """,
     numbers,
 )
@@ -178,21 +213,28 @@ figure(fig)
 # *Figure: Accuracy against compute for the fine-tuned zoo of the profile this book was built with,
 # in distribution (val, test) and out of distribution (ood).*
 
-# %% tags=["remove-input"]
+# %% tags=["remove-cell"]
 # Rank correlation within one dataset: the profile's first.
 first = profile_zoo["dataset"] == profile_zoo["dataset"].iloc[0]
 id_accuracy = profile_zoo[first & (profile_zoo["split"] == "test")]
-rho_zoo = stats.spearmanr(
-    id_accuracy["gflops"], id_accuracy["accuracy"]
-).statistic
+rank = stats.spearmanr(id_accuracy["gflops"], id_accuracy["accuracy"])
+zoo_numbers = {
+    "n": len(id_accuracy),
+    "rho": rank.statistic,
+    "p": "< 0.001" if rank.pvalue < 0.001 else f"= {rank.pvalue:.3f}",
+    "word": "shows no trend beyond chance" if not rank.pvalue < 0.05
+    else "grows" if rank.statistic > 0 else "falls",
+}  # fmt: skip
+
+# %% tags=["remove-input"]
 say(
     r"""
-    Across the {{n_profile_zoo}} models of this profile, the rank correlation between
-    compute and in-distribution test accuracy is Spearman $\rho$ = {{rho_zoo:.2f}} (on
-    `smoke`, where the models see a few hundred images for one epoch, expect no trend).
+    Across the {{n}} models of this profile, the rank correlation between compute and
+    in-distribution test accuracy is Spearman $\rho$ = {{rho:.2f}} (p {{p}}): accuracy
+    {{word}} with compute here (on `smoke`, where the models see a few hundred images for
+    one epoch, expect no trend).
     """,
-    n_profile_zoo=len(id_accuracy),
-    rho_zoo=rho_zoo,
+    zoo_numbers,
 )
 
 # %% [markdown]
@@ -240,24 +282,36 @@ table1 = pd.DataFrame(
 )
 table1.round(3)
 
+# %% tags=["remove-cell"]
+ours = table1["FLOPs balance (ours)"].round(2)
+paper = table1["FLOPs balance (paper, Table 1)"]
+matches = int(((ours - paper).abs() < 1e-9).sum())
+numbers["balance_words"] = (
+    f"all {matches} round to the paper's" if matches == len(table1)
+    else f"{matches} of {len(table1)} round to the paper's"
+)  # fmt: skip
+b = dict(
+    zip(table1["sidekick"], table1["FLOPs balance (ours)"], strict=True)
+)
+
 # %% tags=["remove-input"]
 say(
     """
-    With ResNet-50 at {{b.mnasnet0_75:.3f}}, {{b.shufflenet_v2_x2_0:.3f}} and
-    {{b.efficientnet_b2:.3f}}, our balances round to the paper's 0.05, 0.14 and 0.27.
+    With ResNet-50, our balances are {{b.mnasnet0_75:.3f}}, {{b.shufflenet_v2_x2_0:.3f}}
+    and {{b.efficientnet_b2:.3f}}: {{balance_words}} {{p.mnasnet0_75}},
+    {{p.shufflenet_v2_x2_0}} and {{p.efficientnet_b2}} (Table 1).
     """,
-    b=dict(
-        zip(table1["sidekick"], table1["FLOPs balance (ours)"], strict=True)
-    ),
+    numbers,
+    b=b,
+    p=paper_balance,
 )
 
 # %% [markdown]
-# ## Why a Duo moves along the curve in small steps
+# ## Why a Duo adds compute in small steps
 #
 # A Duo costs $\text{FLOPs}(f_\text{large}) \times (1 + \text{balance})$. For each of the paper's
-# four $f_\text{large}$, the sidekicks of its zoo offer a ladder of balances, from a few percent
-# (an MNASNet beside an EfficientNet-V2-L) up to a second model of similar size. A deep ensemble
-# offers only the rungs 1, 2, 3 … times the base cost.
+# four $f_\text{large}$, the cheaper models of its zoo offer a ladder of balances (below); a deep
+# ensemble offers only the rungs 1, 2, 3 … times the base cost.
 
 # %%
 ladder = dl.zoo.balance_ladder()
@@ -267,25 +321,49 @@ figure(dl.plots.balance_ladder(ladder, palette))
 # *Figure: FLOPs balance of every Duo the paper's zoo allows (sidekick cheaper than
 # $f_\text{large}$). Dotted lines: the paper's "10–20% more compute".*
 
+# %% tags=["remove-cell"]
+rungs = ladder.rename(columns={"FLOPs balance": "balance"})
+numbers |= {
+    "n_duos": len(rungs),
+    "n_cheap": int((rungs["balance"] <= 0.2).sum()),
+    "cheapest": rungs.loc[rungs["balance"].idxmin()].to_dict(),
+    "dearest": rungs.loc[rungs["balance"].idxmax()].to_dict(),
+}
+
 # %% tags=["remove-input"]
 say(
     r"""
     The paper's zoo gives {{n_duos}} Duos with a sidekick cheaper than its
-    $f_\text{large}$; {{n_cheap}} of them add at most 20% compute, the cheapest only
-    {{min_balance:.3f}}. The next chapters ask whether such small steps also buy accuracy
-    and, above all, better uncertainty.
+    $f_\text{large}$; {{n_cheap}} of them add at most 20% compute. Balances run from
+    {{cheapest.balance:.3f}} ({{cheapest.sidekick}} beside {{cheapest.f_large}}) to
+    {{dearest.balance:.3f}} ({{dearest.sidekick}} beside {{dearest.f_large}}). The
+    next chapters ask whether such small steps also buy accuracy and, above all, better
+    uncertainty.
     """,
-    n_duos=len(ladder),
-    n_cheap=int((ladder["FLOPs balance"] <= 0.2).sum()),
-    min_balance=ladder["FLOPs balance"].min(),
+    numbers,
 )
 
 # %% [markdown]
 # ## Summary
-#
-# - Published torchvision numbers reproduce the paper's Figure 2 trend: accuracy grows roughly
-#   log-linearly with compute and with size, with family-to-family spread at equal compute.
-# - The FLOPs balances of the paper's Table 1 Duos, recomputed from torchvision metadata, round to
-#   the paper's 0.05 / 0.14 / 0.27.
-# - Pairing models of very different size gives a fine ladder of extra cost, which is what lets a
-#   Duo trade 10–20% more compute for gains the following chapters measure.
+
+# %% tags=["remove-cell"]
+rising = [numbers["flops_word"], numbers["params_word"]].count("rises with")
+numbers["agree"] = ["do not reproduce", "reproduce in part", "reproduce"][
+    rising
+]
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    - Published torchvision numbers {{agree}} the paper's Figure 2 trend: ImageNet top-1
+      {{flops_word}} compute ($\rho$ = {{rho_flops:.2f}}) and {{params_word}} size ($\rho$ =
+      {{rho_params:.2f}}); families sit between {{offset_low:+.1f}} and
+      {{offset_high:+.1f}} points from the log-linear fit on average.
+    - The FLOPs balances of the paper's Table 1 Duos, recomputed from torchvision metadata:
+      {{balance_words}} values.
+    - {{n_cheap}} of the {{n_duos}} Duos of the paper's zoo add at most 20% compute, a finer
+      ladder of extra cost than a deep ensemble's; the following chapters measure what
+      such Duos gain.
+    """,
+    numbers,
+)

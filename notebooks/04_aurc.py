@@ -92,31 +92,61 @@ claims.summary(gains, metrics=("aurc", "eaurc", "augrc"), by="panel").round(
 # %% [markdown]
 # ## What we see
 
+# %% tags=["remove-cell"]
+# What the text quotes: each measure for weighted (w) and UQ-only (u) Duos.
+quoted = {
+    f"{metric}_{mode[0]}": claims.numbers(gains, metric, mode)
+    for metric in ("aurc", "eaurc", "augrc")
+    for mode in ("weighted", "uq_only")
+}
+
 # %% tags=["remove-input"]
 say(
     r"""
     Weighted Duos lower the AURC of their $f_\text{large}$ for {{w.improved_test:.0%}}
     of Duos on the test split[[ and {{w.improved_ood:.0%}} on the OOD split]] (beyond
-    bootstrap noise: {{w.significant_test:.0%}}[[ and {{w.significant_ood:.0%}}]];
-    significantly worse: {{w.worse_test:.0%}}[[ and {{w.worse_ood:.0%}}]]). UQ-only
-    Duos, with $f_\text{large}$'s accuracy, lower it for {{u.improved_test:.0%}}[[ and
-    {{u.improved_ood:.0%}}]] (significantly: {{u.significant_test:.0%}}[[ and
-    {{u.significant_ood:.0%}}]]). The claim **{{w.verdict}}** for the full Duos and
-    **{{u.verdict}}** for the UQ-only ablation on this profile.
+    bootstrap noise after Holm's correction over the Duos: {{w.significant_test:.0%}}[[
+    and {{w.significant_ood:.0%}}]]; significantly worse: {{w.worse_test:.0%}}[[ and
+    {{w.worse_ood:.0%}}]]). UQ-only Duos, with $f_\text{large}$'s accuracy, lower it for
+    {{u.improved_test:.0%}}[[ and {{u.improved_ood:.0%}}]] (significantly:
+    {{u.significant_test:.0%}}[[ and {{u.significant_ood:.0%}}]]). The claim
+    **{{w.verdict}}** for the full Duos and **{{u.verdict}}** for the UQ-only ablation on
+    this profile.
     """,
-    w=claims.numbers(gains, "aurc", "weighted"),
-    u=claims.numbers(gains, "aurc", "uq_only"),
+    w=quoted["aurc_w"],
+    u=quoted["aurc_u"],
 )
+
+# %% tags=["remove-cell"]
+# Do E-AURC and AUGRC reach AURC's verdicts, for both kinds of Duo?
+agree = {
+    metric: all(
+        quoted[f"{metric}_{m}"]["verdict"] == quoted[f"aurc_{m}"]["verdict"]
+        for m in "wu"
+    )
+    for metric in ("eaurc", "augrc")
+}
+quoted["agreement"] = {
+    (True, True): "Both thus reach AURC's verdicts.",
+    (True, False): "E-AURC thus reaches AURC's verdicts; AUGRC does not.",
+    (False, True): "AUGRC thus reaches AURC's verdicts; E-AURC does not.",
+    (False, False): "Neither reaches AURC's verdicts.",
+}[agree["eaurc"], agree["augrc"]]
 
 # %% tags=["remove-input"]
 say(
     r"""
-    The two measures that separate ranking from accuracy agree: E-AURC improves for
-    {{e.improved_test:.0%}} (test) of UQ-only Duos, and AUGRC for
-    {{g.improved_test:.0%}} (test)[[ and {{g.improved_ood:.0%}} (OOD)]] of weighted Duos.
+    E-AURC subtracts the AURC of an oracle ranking at the same accuracy. Weighted Duos
+    lower it for {{eaurc_w.improved_test:.0%}} of Duos (test)[[ and
+    {{eaurc_w.improved_ood:.0%}} (OOD)]] (claim: **{{eaurc_w.verdict}}**); for UQ-only
+    Duos, which keep $f_\text{large}$'s predictions and so its oracle, it changes exactly
+    as AURC does (**{{eaurc_u.verdict}}**). AUGRC, a variant of AURC that weighs every
+    error once, falls for {{augrc_w.improved_test:.0%}}[[ and {{augrc_w.improved_ood:.0%}}]]
+    of weighted Duos (**{{augrc_w.verdict}}**) and {{augrc_u.improved_test:.0%}}[[ and
+    {{augrc_u.improved_ood:.0%}}]] of UQ-only Duos (**{{augrc_u.verdict}}**).
+    {{agreement}}
     """,
-    e=claims.numbers(gains, "eaurc", "uq_only"),
-    g=claims.numbers(gains, "augrc", "weighted"),
+    quoted,
 )
 
 # %% [markdown]
@@ -181,6 +211,24 @@ pd.DataFrame(
 # ranking.
 #
 # ## Summary
-#
-# - Duos lower AURC, E-AURC and AUGRC; the UQ-only ablation shows that the gain is in the
-#   ranking of uncertainties, not only in accuracy.
+
+# %% tags=["remove-cell"]
+ranking = quoted["aurc_u"]["verdict"] in ("holds", "holds only in part")
+quoted["ranking"] = (
+    "at least part of the gain lies in the ranking of uncertainties"
+    if ranking
+    else "this profile does not show a gain from the ranking alone"
+)
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    - The claim that Duos lower AURC **{{aurc_w.verdict}}** for weighted Duos (median
+      change {{aurc_w.median_test:+.4f}} on the test split) and **{{aurc_u.verdict}}** for
+      UQ-only Duos ({{aurc_u.median_test:+.4f}}): with $f_\text{large}$'s accuracy,
+      {{ranking}}.
+    - For weighted Duos, the same claim **{{eaurc_w.verdict}}** for E-AURC and
+      **{{augrc_w.verdict}}** for AUGRC.
+    """,
+    quoted,
+)
