@@ -161,7 +161,8 @@ figure(dl.plots.metric_vs_cost(short, ("accuracy", "nll", "auroc", "aurc")))
 
 # %% [markdown]
 # *Figure: Table 1 as a picture: each method's test metric against its test-time compute (log
-# scale). Duos sit just right of the base model; ensembles at 2, 3, ... times its compute.*
+# scale). Duos cost between one and two times the base model (their sidekicks are cheaper than
+# it); ensembles 2, 3, ... times its compute.*
 
 # %%
 largest = max(b.ensemble_sizes)
@@ -209,13 +210,48 @@ say(
     t1,
 )
 
+# %% tags=["remove-cell"]
+predicted = pd.DataFrame(
+    {
+        m: bank.logits(dataset, m, "test", settings)[0].argmax(1)
+        for m in (*members, *sidekicks)
+    }
+)
+best_small = {label: small for small, label in labels.items()}[best_duo]
+
+# %% tags=["remove-cell"]
+apart = [
+    (predicted[a] != predicted[c]).mean()
+    for i, a in enumerate(members)
+    for c in members[i + 1 :]
+]
+duo_apart = predicted[list(members)].ne(predicted[best_small], axis=0)
+disagree = {
+    "members": sum(apart) / len(apart),
+    "duo": duo_apart.mean().mean(),
+}
+
+# %% tags=["remove-cell"]
+origin = (
+    "each replica here is pretrained and fine-tuned from its own random seed, so the "
+    "ensemble is one of models trained from scratch (the regime in which the paper's "
+    "introduction expects ensembles to do best), while the paper ensembles published "
+    "ResNet-50 checkpoints"
+    if settings.pretrain_dataset
+    else "the members here start from published pretrained weights"
+)
+
+# %% tags=["remove-input"]
+why = r"""
+    One possible reason is the replicas: {{origin}}. An average can only change a
+    prediction where its members disagree: two ensemble members predict different
+    classes on {{disagree.members:.1%}} of test examples on average, the best Duo's two
+    models on {{disagree.duo:.1%}} (averaged over its copies of the base model); how much
+    of this disagreement turns into gains is not measured here.
+    """
+say(why if not reaches else "", origin=origin, disagree=disagree)
+
 # %% [markdown]
-# Where it does not, the replicas are the first thing to look at: on `demo` each one is
-# pretrained from its own random initialisation, so the ensemble is one of trained-from-scratch
-# models -- the regime in which the paper's introduction expects ensembles to do best -- while
-# the paper ensembles published ResNet-50 checkpoints. How much members disagree decides how
-# much an ensemble gains.
-#
 # ## Table 2: the same compute
 #
 # Duos are free to use a larger $f_\text{large}$ than the ensemble's base model; grouping all
@@ -281,16 +317,52 @@ say(
     wins=int(sum(duo_more_accurate)),
 )
 
+# %% tags=["remove-input"]
+say(
+    r"""
+    How much this reproduces depends on the zoo, which sets the strongest
+    $f_\text{large}$ a budget can buy: on this profile the largest model costs
+    {{ratio:.1f}} times the base model's compute, the largest ensemble {{largest}} times.
+    """,
+    ratio=max(zoo.get(m).gflops for m in settings.zoo) / base_gflops,
+    largest=largest,
+)
+
 # %% [markdown]
-# How much this reproduces depends on the zoo: a Duo can only be as good as the best
-# $f_\text{large}$ that fits the budget, and on `demo` the largest model is about five times
-# the base model's compute.
-#
 # Costs: every ensemble member is a full training run (pretraining and fine-tuning on `demo`),
-# so an ensemble of $m$ costs $m$ times the training time of the base model, while a Duo adds
-# one small model's training; the table's "train (min)" column shows both.
+# so an ensemble of $m$ costs the training time of its $m$ members, while a Duo adds one small
+# model's training; the table's "train (min)" column shows both.
 #
 # ## Summary
-#
-# - At the same base model, a Duo buys part of an ensemble's gains for a fraction of the
-#   compute; at the same compute, it can spend the budget on a stronger $f_\text{large}$.
+
+# %% tags=["remove-cell"]
+gain = {m: t1["duo"][m] - t1["single"][m] for m in ("accuracy", "nll")}
+gain_de2 = {m: t1["de2"][m] - t1["single"][m] for m in ("accuracy", "nll")}
+share = {m: gain[m] / gain_de2[m] for m in gain}
+part = (
+    "none" if not share["accuracy"] > 0
+    else "part" if share["accuracy"] < 1
+    else "all"
+)  # fmt: skip
+same = (
+    f"Duos are the more accurate in {int(sum(duo_more_accurate))} of "
+    f"{len(matched)} compute bins shared with an ensemble"
+    if len(matched)
+    else "this profile has no compute bin with both a Duo and an ensemble"
+)
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    - At the same base model, the most accurate Duo buys {{part}} of the two-member
+      ensemble's accuracy gain over the base model ({{gain:+.4f}}): {{share.accuracy:.0%}}
+      of it (of the NLL gain: {{share.nll:.0%}}), for {{cost:.0%}} of the ensemble's
+      test-time compute.
+    - At the same compute, where Duos may use a stronger $f_\text{large}$: {{same}}.
+    """,
+    part=part,
+    share=share,
+    gain=gain_de2["accuracy"],
+    cost=t1["duo"]["gflops"] / t1["de2"]["gflops"],
+    same=same,
+)
