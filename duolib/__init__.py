@@ -15,7 +15,8 @@ Modules, in the order data flows: ``profiles`` and ``cache``; ``data``, ``zoo`` 
 and the claim table), ``tables`` (the paper's tables), ``plots``, ``throughput``; ``chapter``
 (the chapters' computed sentences, figures and notes); ``estimate`` (GPU time from FLOPs);
 ``cli`` (``python -m duolib``: one fit per call, for clusters);
-``reference`` (the released code's definitions, for comparison).
+``reference`` (the released code's definitions, for comparison) and ``fidelity`` (each
+difference between the paper, its released code and duolib, measured on the bank).
 """
 
 from . import (
@@ -28,6 +29,7 @@ from . import (
     data,
     estimate,
     experiments,
+    fidelity,
     members,
     metrics,
     plots,
@@ -56,6 +58,7 @@ __all__ = [
     "estimate",
     "evaluate",
     "experiments",
+    "fidelity",
     "fit_duo",
     "fit_temperature",
     "members",

@@ -223,8 +223,17 @@ def _class_indices(values, name: str) -> np.ndarray:
     return arr
 
 
-def macro_f1(labels, prediction) -> float:
-    """Unweighted mean of per-class F1 over classes present in labels or predictions."""
+def macro_f1(labels, prediction, over: str = "union") -> float:
+    """Unweighted mean of per-class F1.
+
+    ``over="union"``: over the classes present in labels or predictions (scikit-learn's
+    ``f1_score(average="macro")`` without ``labels=``, which the paper's released code calls);
+    ``over="labels"``: over the classes present in the labels only (WILDS' official iWildCam
+    metric, ``F1(average="macro")`` with ``labels=unique(y_true)``). They differ when a model
+    predicts a class that the split does not contain: the union counts it with F1 = 0.
+    """
+    if over not in ("union", "labels"):
+        raise ValueError(f"over must be 'union' or 'labels', got {over!r}")
     y = _class_indices(labels, "labels")
     p = _class_indices(prediction, "prediction")
     if y.shape != p.shape:
@@ -233,7 +242,7 @@ def macro_f1(labels, prediction) -> float:
     true_pos = np.bincount(y[y == p], minlength=size)
     support = np.bincount(y, minlength=size)
     predicted = np.bincount(p, minlength=size)
-    present = (support + predicted) > 0
+    present = (support + predicted) > 0 if over == "union" else support > 0
     f1 = 2 * true_pos[present] / (support[present] + predicted[present])
     return float(f1.mean())
 

@@ -385,3 +385,29 @@ def throughput_vs_flops(measured):
         ax.set_title(f"{kind}s" + (f": R² = {fit.rvalue**2:.2f} (log-log)" if fit else ""))
     fig.tight_layout()
     return fig, fits
+
+
+def effects(measured, label="what"):
+    """The fidelity appendix's forest plot: each row's effect with its interval, one panel per
+    metric (their units differ). ``measured`` is ``fidelity.effects(...)`` with a ``label``
+    column naming the rows."""
+    metrics = list(dict.fromkeys(measured["metric"]))
+    heights = [max(1, (measured["metric"] == m).sum()) for m in metrics]
+    fig, axes = plt.subplots(
+        len(metrics), 1, figsize=(7.5, 0.55 * sum(heights) + 0.7 * len(metrics)),
+        gridspec_kw={"height_ratios": heights}, squeeze=False,
+    )  # fmt: skip
+    for ax, metric in zip(axes[:, 0], metrics, strict=True):
+        rows = measured[measured["metric"] == metric].reset_index(drop=True)
+        y = np.arange(len(rows))[::-1]
+        error = [rows["effect"] - rows["ci_low"], rows["ci_high"] - rows["effect"]]
+        ax.errorbar(rows["effect"], y, xerr=np.abs(np.array(error)), fmt="o", capsize=3)
+        ax.axvline(0, color="grey", lw=0.8, ls=":")
+        ax.set_yticks(y, rows[label])
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.locator_params(axis="x", nbins=4)
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(-3, 3), useMathText=True)
+        ax.set_title(metric, fontsize="medium", loc="left")
+    axes[-1, 0].set_xlabel("released minus duolib")
+    fig.tight_layout()
+    return fig

@@ -41,7 +41,8 @@ class Recipe:
     lr_range: tuple[float, float] = (1e-6, 3e-4)
     wd_range: tuple[float, float] = (1e-8, 1e-5)
     trials: int = 4
-    randaugment: tuple[int, int] = (2, 9)  # (num_ops, magnitude) during fine-tuning
+    # (num_ops, magnitude) during fine-tuning; None: no RandAugment.
+    randaugment: tuple[int, int] | None = (2, 9)
     # A random horizontal flip after RandAugment (the released code's).
     hflip: bool = field(default=False, metadata=cache.NEW_SETTING)
     lp_lr_range: tuple[float, float] | None = field(default=None, metadata=cache.NEW_SETTING)

@@ -9,7 +9,10 @@ duolib's default; duolib's own definitions live in ``duolib.metrics`` and ``duol
 * ``risks``/``aurc``/``eaurc``: risk of the k most certain samples after numpy's default
   (unstable) argsort, so tied uncertainties are ordered arbitrarily (duolib averages over ties).
 * ``sac``: the largest k whose risk is <= 1 - t, with t taken from ``np.arange(0.90, 0.991,
-  0.01)``: t = 0.98 is 0.9800000000000001 there, so a risk of exactly 0.02 fails (float bug).
+  0.01)``: t = 0.98 is 0.9800000000000001 there, so a risk of exactly 0.02 fails (float bug;
+  ``threshold_bug=False`` uses t exactly).
+* ``ensemble_logits``: deep ensembles average the members' logits with no temperature step.
+* ``macro_f1``: scikit-learn's macro-F1 over classes in labels or predictions (WILDS: labels).
 * ``brier``: scikit-learn's ``brier_score_loss`` on the flattened one-hot matrix, i.e. duolib's
   per-sample Brier divided by the number of classes.
 * ``nll``: scikit-learn's ``log_loss`` on probabilities (clipped away from 0).
@@ -29,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import brier_score_loss, log_loss
+from sklearn.metrics import brier_score_loss, f1_score, log_loss
 
 from . import metrics
 from ._checks import as_tensor, check_labels, check_pair, check_scores
@@ -60,12 +63,16 @@ def eaurc(correct, uncertainty) -> float:
     return aurc(correct, uncertainty) - float(optimal.mean())
 
 
-def sac(correct, uncertainty, accuracy: float = 0.98) -> float:
-    """SAC as released: (last k with risk_k <= 1 - t) / N, t from ``SAC_LEVELS``.
+def sac(correct, uncertainty, accuracy: float = 0.98, threshold_bug: bool = True) -> float:
+    """SAC as released: (last k with risk_k <= 1 - t) / N on the curve of ``risks``.
 
-    ``accuracy`` picks the released target nearest to it (0.98 -> 0.9800000000000001).
+    ``threshold_bug=True``: t is the released target nearest to ``accuracy`` in ``SAC_LEVELS``
+    (0.98 -> 0.9800000000000001, so a risk of exactly 0.02 fails); ``False``: t = ``accuracy``
+    exactly, the released formula without the float bug.
     """
-    level = float(SAC_LEVELS[np.argmin(np.abs(SAC_LEVELS - accuracy))])
+    level = accuracy
+    if threshold_bug:
+        level = float(SAC_LEVELS[np.argmin(np.abs(SAC_LEVELS - accuracy))])
     curve = risks(correct, uncertainty)
     valid = np.flatnonzero(curve <= 1 - level)
     return float((valid.max() + 1) / curve.size) if valid.size else 0.0
@@ -105,6 +112,22 @@ def unweighted_logits(large_logits, small_logits, large_temperature, small_tempe
     large_t, small_t = check_pair(large_logits, small_logits)
     dtype = torch.promote_types(large_t.dtype, torch.float32)
     return (large_t.to(dtype) / large_temperature + small_t.to(dtype) / small_temperature) / 2
+
+
+def ensemble_logits(member_logits) -> torch.Tensor:
+    """The released deep ensemble: the mean of the members' logits, with no temperature step
+    (the paper's text: pool, then calibrate -- ``duolib.baselines.pool_then_calibrate``)."""
+    members = [check_scores(m, f"member {i} logits") for i, m in enumerate(member_logits)]
+    if not members or len({tuple(m.shape) for m in members}) != 1:
+        raise ValueError("an ensemble needs one or more member logit matrices of one shape")
+    return torch.stack([m.to(torch.float64) for m in members]).mean(dim=0)
+
+
+def macro_f1(labels, prediction) -> float:
+    """The released macro-F1: scikit-learn's ``f1_score(average="macro")`` without ``labels=``
+    (classes present in labels or predictions), duolib's default; WILDS averages over the
+    classes present in the labels (``duolib.metrics.macro_f1(..., over="labels")``)."""
+    return float(f1_score(np.asarray(labels), np.asarray(prediction), average="macro"))
 
 
 def duo_uncertainty(large_logits, small_logits, duo: Duo) -> np.ndarray:

@@ -127,6 +127,14 @@ trend = {
     split: claims.trend(gains, "accuracy", split=split)
     for split in ("test", "ood")
 }
+trend_words = {
+    "grow": "grow with the balance",
+    "shrink": "shrink as the balance grows",
+    "show no trend beyond noise": "show no trend with the balance beyond noise",
+    "cannot be tested": "cannot be tested for a trend (too few Duos)",
+}
+for found in trend.values():
+    found["words"] = trend_words[found["verdict"]]
 
 # %% [markdown]
 # ## What we see
@@ -151,11 +159,11 @@ say(
 # %% tags=["remove-input"]
 say(
     r"""
-    The accuracy gains **{{trend.test.verdict}}** with the balance on the test split
-    ($\rho$ = {{trend.test.rho:.2f}}, 95% interval {{trend.test.ci_low:.2f}} to
-    {{trend.test.ci_high:.2f}}, {{trend.test.duos}} Duos)[[ and
-    **{{trend.ood.verdict}}** on the OOD split ($\rho$ = {{trend.ood.rho:.2f}},
-    {{trend.ood.ci_low:.2f}} to {{trend.ood.ci_high:.2f}})]].
+    On the test split the accuracy gains of the {{trend.test.duos}} Duos
+    **{{trend.test.words}}**[[ (Spearman $\rho$ = {{trend.test.rho:.2f}}, 95% interval
+    {{trend.test.ci_low:.2f}} to {{trend.test.ci_high:.2f}})]][[; on the OOD split they
+    **{{trend.ood.words}}** ($\rho$ = {{trend.ood.rho:.2f}}, {{trend.ood.ci_low:.2f}} to
+    {{trend.ood.ci_high:.2f}})]].
     """,
     trend=trend,
 )
@@ -213,10 +221,13 @@ weights[
 finite = weights[np.isfinite(weights["ratio"])]
 rho, rho_p = stats.spearmanr(finite["flops_balance"], finite["ratio"])
 leans = (
-    "the cheaper the sidekick, the more the Duo leans on $f_\\text{large}$, "
-    "as the paper finds" if rho < 0 and rho_p < 0.05
-    else "no significant trend with the balance, unlike the paper's Figure 10"
-)  # fmt: skip
+    "no significant trend with the balance, unlike the paper's Figure 10"
+)
+if rho < 0 and rho_p < 0.05:
+    leans = "the cheaper the sidekick, the more the Duo leans on $f_\\text{large}$"
+    leans += ", as the paper finds"
+if not np.isfinite(rho_p):
+    leans = "too few Duos to test a trend"
 ratio = {"rho": rho, "p": rho_p, "n": len(finite)}
 ratio |= {"max": finite["ratio"].max(), "min": finite["ratio"].min()}
 
@@ -224,8 +235,8 @@ ratio |= {"max": finite["ratio"].max(), "min": finite["ratio"].min()}
 say(
     r"""
     The ratio ranges from {{ratio.max:.1f}} down to {{ratio.min:.2f}} (the paper: up to 7),
-    and its rank correlation with the FLOPs balance is Spearman $\rho$ = {{ratio.rho:.2f}}
-    (p = {{ratio.p:.3f}}, {{ratio.n}} Duos): {{leans}}. {{n_zero_sidekick}} Duos set the
+    and its rank correlation with the FLOPs balance over {{ratio.n}} Duos is Spearman
+    $\rho$ = {{ratio.rho:.2f}}[[ (p = {{ratio.p:.3f}})]]: {{leans}}. {{n_zero_sidekick}} Duos set the
     sidekick's weight to exactly zero.
     """,
     ratio=ratio,
@@ -317,6 +328,8 @@ say(
 ratio_word = "shows no significant trend"
 if rho < 0 and rho_p < 0.05:
     ratio_word = "falls"
+if not np.isfinite(rho_p):
+    ratio_word = "cannot be tested for a trend (too few Duos)"
 summary_values = {"acc": acc, "big": big, "trend": trend["test"]}
 summary_values |= {"unw": paper_word, "ratio_word": ratio_word, "rho": rho}
 
@@ -330,8 +343,8 @@ say(
       {{acc.improved_test:.0%}} of Duos on the test split, with {{acc.worse_test:.0%}}
       significantly worse: the paper's "almost always" **{{acc.verdict}}** here; from a
       balance of 0.1 it **{{big.verdict}}**.
-    - Accuracy gains **{{trend.verdict}}** with the FLOPs balance (Spearman $\rho$ =
-      {{trend.rho:.2f}}, test).
+    - Accuracy gains **{{trend.words}}**[[ (Spearman $\rho$ =
+      {{trend.rho:.2f}}, test)]].
     - The paper's claim that equal weights hurt with a much weaker sidekick
       **{{unw}}**.
     - The weight ratio {{ratio_word}} with the balance (Spearman $\rho$ = {{rho:.2f}}).

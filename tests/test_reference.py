@@ -1,12 +1,7 @@
 """The released code's variants, each against a hand-worked example of the released formula.
 
-Sources (github.com/timgzhou/asymmetric-duos, commit d0f2efa):
-utils/uncertainty_metrics.py ``compute_risk_coverage_metrics`` (AURC, E-AURC, SAC and its
-``np.arange(0.90, 0.991, 0.01)`` targets), ``compute_metrics`` (Brier via scikit-learn on the
-flattened one-hot matrix, NLL via ``log_loss``), ``compute_ece`` (max-probability bins);
-evaluate/5_evaluate_duo_predictions.py, section "1. Logit Average Duo" (mean of the
-temperature-scaled logits) and "3. Temperature Weighted Duo" (uncertainty ``1 - p`` at the large
-model's argmax); train/make_soup.py (strict improvement).
+Sources: github.com/timgzhou/asymmetric-duos at commit d0f2efa; each test names the file and
+lines it transcribes.
 """
 
 from __future__ import annotations
@@ -23,6 +18,8 @@ from duolib.baselines import soups
 
 
 def test_aurc_with_ties_depends_on_the_sort_order_there():
+    # utils/uncertainty_metrics.py:58 ``np.argsort(uncertainty)``, 62 risks = cumsum(errors)/k,
+    # 63 AURC = mean(risks); 66-69 E-AURC subtracts the same mean in correct-first order.
     correct, uncertainty = [1, 0, 1, 0], [0.1] * 4  # one block of ties
     # In input order: risks 0/1, 1/2, 1/3, 2/4 -> mean 1/3. Tie-averaged (duolib): every
     # position holds half an error in expectation -> risks all 1/2 -> 0.5.
@@ -39,6 +36,8 @@ def test_aurc_with_ties_depends_on_the_sort_order_there():
 
 
 def test_sac_target_98_is_not_098_in_the_released_code():
+    # utils/uncertainty_metrics.py:52 ``np.arange(0.90, 0.991, 0.01)``; 74-80 the last index
+    # whose risk is <= 1 - t, divided by N.
     # 49 right then 1 wrong: the risk of all 50 is exactly 1/50 = 0.02.
     correct, uncertainty = [1] * 49 + [0], np.linspace(0, 1, 50)
     assert reference.SAC_LEVELS[8] == 0.9800000000000001
@@ -49,6 +48,7 @@ def test_sac_target_98_is_not_098_in_the_released_code():
 
 
 def test_brier_is_ours_divided_by_the_classes():
+    # utils/uncertainty_metrics.py:14-17: brier_score_loss on the flattened one-hot matrix.
     probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
     labels = np.array([0, 1])
     per_sample = [(0.3**2 + 0.2**2 + 0.1**2), (0.1**2 + 0.9**2 + 0.8**2)]  # 0.14, 1.46
@@ -59,12 +59,14 @@ def test_brier_is_ours_divided_by_the_classes():
 
 
 def test_nll_of_probabilities_is_clipped_away_from_zero():
+    # utils/uncertainty_metrics.py:18: log_loss(labels, probs, labels=range(num_classes)).
     probs, labels = np.array([[0.5, 0.5], [1.0, 0.0]]), np.array([0, 1])
     clipped = -np.log(np.finfo(np.float64).eps)  # scikit-learn clips at the dtype's epsilon
     assert reference.nll(probs, labels) == pytest.approx((math.log(2) + clipped) / 2, rel=1e-6)
 
 
 def test_ece_bins_the_maximum_probability_whatever_the_prediction():
+    # utils/uncertainty_metrics.py:37-50: 15 bins of max(p), (lower, upper] (45).
     probs = np.array([[0.9, 0.1], [0.6, 0.4], [0.3, 0.7]])
     labels = np.array([0, 1, 1])
     # Bins of width 1/15: 0.9, 0.6 and 0.7 fall in separate bins; correct = 1, 0, 1.
@@ -76,6 +78,8 @@ def test_ece_bins_the_maximum_probability_whatever_the_prediction():
 
 
 def test_logit_average_uses_temperature_scaled_logits():
+    # evaluate/5_evaluate_duo_predictions.py:70-71, 81: (logits_large / temp_l +
+    # logits_small / temp_s) / 2.
     large, small = np.array([[2.0, 0.0]]), np.array([[0.0, 3.0]])
     averaged = reference.unweighted_logits(large, small, 2.0, 0.5).numpy()
     np.testing.assert_allclose(averaged, [[(1.0 + 0.0) / 2, (0.0 + 6.0) / 2]])  # [0.5, 3.0]
@@ -86,6 +90,8 @@ def test_logit_average_uses_temperature_scaled_logits():
 
 
 def test_duo_uncertainty_at_the_large_models_class():
+    # evaluate/5_evaluate_duo_predictions.py:103-111 (uncertainty at f_large's argmax),
+    # 129-131 (prediction = the Duo's argmax).
     large = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     small = np.array([[0.0, 5.0, 0.0], [0.0, 2.0, 0.0]])
     duo = dl.Duo(1.0, 1.0, float("nan"))
@@ -99,6 +105,7 @@ def test_duo_uncertainty_at_the_large_models_class():
 
 
 def test_greedy_soup_strict_rule_rejects_a_tie():
+    # train/make_soup.py:120 sorts by validation accuracy, 70 ``if new_val > best_val``.
     first, tie = {"w": torch.tensor([1.0])}, {"w": torch.tensor([3.0])}
 
     def score(state):  # the average (2.0) scores the same as the best ingredient
@@ -109,6 +116,8 @@ def test_greedy_soup_strict_rule_rejects_a_tie():
 
 
 def test_released_fit_keeps_a_useless_sidekick_and_never_beats_the_exact_fit(pair):
+    # evaluate/3_duo_temp_scale.py:15-17 grid torch.arange(0.05, 5.05, 0.2) for both
+    # temperatures, 27 LBFGS(lr=0.01, max_iter=50), 36 one step from the grid's best.
     labels, large, small = pair
     exact, released = dl.fit_duo(large, small, labels), reference.fit_duo(large, small, labels)
     assert released.val_nll >= exact.val_nll - 1e-6  # the exact optimum of the same problem
@@ -126,3 +135,30 @@ def test_released_fit_keeps_a_useless_sidekick_and_never_beats_the_exact_fit(pai
         torch.softmax(useless.w_large * torch.from_numpy(large), 1).numpy(),
         atol=1e-6,
     )
+
+
+def test_sac_without_the_float_bug_accepts_a_risk_of_exactly_two_percent():
+    correct, uncertainty = [1] * 49 + [0], np.linspace(0, 1, 50)  # risk of all 50: 1/50
+    assert reference.sac(correct, uncertainty, 0.98, threshold_bug=False) == 1.0
+    assert reference.sac(correct, uncertainty, 0.98, threshold_bug=True) == pytest.approx(0.98)
+
+
+def test_deep_ensemble_averages_logits_without_a_temperature():
+    # evaluate/8_evaluate_deep_ensemble.py:75-78: softmax of the mean of the members' logits.
+    members = [np.array([[2.0, 0.0]]), np.array([[0.0, 4.0]])]
+    np.testing.assert_allclose(reference.ensemble_logits(members).numpy(), [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="one shape"):
+        reference.ensemble_logits([np.zeros((1, 2)), np.zeros((1, 3))])
+
+
+def test_macro_f1_released_against_wilds_by_hand():
+    # utils/uncertainty_metrics.py:13: f1_score(labels, preds, average="macro"), no labels=;
+    # WILDS (wilds/common/metrics/all_metrics.py, F1): labels=unique(y_true).
+    labels = np.array([0, 0, 1, 1])
+    prediction = np.array([0, 2, 1, 1])  # class 2 is predicted but absent from the labels
+    # F1 per class: 0 -> 2*1/(2+1) = 2/3; 1 -> 2*2/(2+2) = 1; 2 -> 0 (never right).
+    assert reference.macro_f1(labels, prediction) == pytest.approx((2 / 3 + 1 + 0) / 3)
+    assert metrics.macro_f1(labels, prediction) == pytest.approx((2 / 3 + 1 + 0) / 3)
+    assert metrics.macro_f1(labels, prediction, over="labels") == pytest.approx((2 / 3 + 1) / 2)
+    with pytest.raises(ValueError, match="over"):
+        metrics.macro_f1(labels, prediction, over="all")

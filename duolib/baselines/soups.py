@@ -81,9 +81,16 @@ def greedy_soup(
 
 
 def soup_model(
-    name: str, profile: str | Profile | None = None, dataset: str | None = None, rt=None
+    name: str,
+    profile: str | Profile | None = None,
+    dataset: str | None = None,
+    rt=None,
+    strict: bool = False,
 ):
     """(model, metadata) of the soup ``name`` (``"arch:greedy_soup"`` or ``"arch:uniform_soup"``).
+
+    ``strict``: the greedy soup keeps an ingredient only when validation accuracy rises (the
+    released code's rule; see ``greedy_soup``). The bank's soups use the default.
 
     The metadata holds every ingredient's hyperparameters and validation accuracy, the indices
     the soup kept, and wall times: pretraining, LP, the sum of all ingredients' fine-tuning, and
@@ -113,7 +120,7 @@ def soup_model(
 
     start = time.perf_counter()
     if member.method == "greedy_soup":
-        soup = greedy_soup(states, val_accuracy)
+        soup = greedy_soup(states, val_accuracy, strict=strict)
         state, ingredients, val_acc = soup.state, soup.ingredients, soup.val_accuracy
     else:
         state, ingredients = average_state_dicts(states), tuple(range(len(states)))

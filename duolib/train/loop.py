@@ -53,7 +53,10 @@ def warmup_cosine(total_steps: int, warmup_fraction: float):
 def randaugment(recipe_randaugment, hflip: bool = False):
     """RandAugment(num_ops, magnitude), then a horizontal flip with probability 0.5 if
     ``hflip`` (the released code's training augmentation for natural images; the generated
-    benchmark's glyphs are not flipped: a mirrored letter is another symbol)."""
+    benchmark's glyphs are not flipped: a mirrored letter is another symbol). None: no
+    augmentation at all (RandAugment None and no flip)."""
+    if recipe_randaugment is None:
+        return v2.RandomHorizontalFlip(0.5) if hflip else None
     num_ops, magnitude = recipe_randaugment
     augment = v2.RandAugment(num_ops=num_ops, magnitude=magnitude)
     return v2.Compose([augment, v2.RandomHorizontalFlip(0.5)]) if hflip else augment
