@@ -236,8 +236,8 @@ say(
     r"""
     The ratio ranges from {{ratio.max:.1f}} down to {{ratio.min:.2f}} (the paper: up to 7),
     and its rank correlation with the FLOPs balance over {{ratio.n}} Duos is Spearman
-    $\rho$ = {{ratio.rho:.2f}}[[ (p = {{ratio.p:.3f}})]]: {{leans}}. {{n_zero_sidekick}} Duos set the
-    sidekick's weight to exactly zero.
+    $\rho$ = {{ratio.rho:.2f}}[[ (p = {{ratio.p:.3f}})]]: {{leans}}. {{n_zero_sidekick}}
+    Duos set the sidekick's weight to exactly zero.
     """,
     ratio=ratio,
     leans=leans,
