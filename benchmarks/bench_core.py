@@ -3,10 +3,10 @@
 Measures, side by side in one run:
 
 * ``dl.fit_duo`` (projected Newton, subsample then polish);
-* the procedure of the paper's released code, re-implemented here as the baseline: the Duo
-  logits are ``(z_L / T_L + z_S / T_S) / 2``, a 25 x 25 grid over both temperatures in
-  [0.1, 5) (step 0.2), then L-BFGS refinement from the best grid point (torch.optim.LBFGS, lr
-  0.01, 50 iterations, as the notes on the released code record);
+* the procedure of the paper's released code, ``dl.reference.fit_duo``: the Duo logits are
+  ``(z_L / T_L + z_S / T_S) / 2``, a 25 x 25 grid over both temperatures (0.05 to 4.85, step
+  0.2; evaluate/3_duo_temp_scale.py), then L-BFGS from the best grid point (lr 0.01, 50
+  iterations);
 * ``dl.evaluate`` with every metric.
 
 Run:  .venv/bin/python benchmarks/bench_core.py [--samples 50000 --classes 1000]
@@ -51,30 +51,6 @@ def duo_nll(large, small, labels, inv_large, inv_small, chunk=4096):
     return total / large.shape[0]
 
 
-def paper_procedure(large, small, labels):
-    """Grid over (T_L, T_S) in [0.1, 5) step 0.2, then L-BFGS on the temperatures."""
-    grid = np.arange(0.1, 5.0, 0.2)
-    best = (float("inf"), None)
-    with torch.no_grad():
-        for t_large in grid:
-            for t_small in grid:
-                value = float(duo_nll(large, small, labels, 0.5 / t_large, 0.5 / t_small))
-                if value < best[0]:
-                    best = (value, (t_large, t_small))
-    temps = torch.tensor(best[1], dtype=torch.float32, requires_grad=True)
-    optimizer = torch.optim.LBFGS([temps], lr=0.01, max_iter=50)
-
-    def closure():
-        optimizer.zero_grad()
-        loss = duo_nll(large, small, labels, 0.5 / temps[0], 0.5 / temps[1]).float()
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    t_large, t_small = (float(t) for t in temps.detach())
-    return 0.5 / t_large, 0.5 / t_small
-
-
 def timed(fn, repeats):
     times, result = [], None
     for _ in range(repeats):
@@ -96,7 +72,8 @@ def main() -> None:
     exact = lambda w_l, w_s: float(duo_nll(large.double(), small.double(), labels, w_l, w_s))  # noqa: E731
 
     duo, duo_times = timed(lambda: dl.fit_duo(large, small, labels), args.repeats)
-    (paper_wl, paper_ws), paper_times = timed(lambda: paper_procedure(large, small, labels), 1)
+    released, paper_times = timed(lambda: dl.reference.fit_duo(large, small, labels), 1)
+    paper_wl, paper_ws = released.w_large, released.w_small
     duo_logits = duo.combine(large, small)
     metrics, eval_times = timed(lambda: dl.evaluate(duo_logits, labels), args.repeats)
 
