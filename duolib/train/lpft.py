@@ -240,26 +240,8 @@ def _linear_probed(
 
     def train(run: Runtime):
         start = time.perf_counter()
-        if recipe.lp_lr_range is None:
-            lp_acc, lp_history = linear_probe(
-                model,
-                train_set,
-                val_set,
-                epochs=recipe.lp_epochs,
-                lr=recipe.lp_lr,
-                batch_size=recipe.batch_size,
-                seed=seed,
-                rt=run,
-                select_by=recipe.select_by,
-            )
-            return {"head.pt": zoo.classifier(model).state_dict()}, {
-                "pretraining": pre_meta["pretraining"],
-                "pretrain_seconds": pre_meta["seconds"],
-                "lp_val_accuracy": lp_acc,
-                "lp_history": lp_history,
-                "lp_seconds": time.perf_counter() - start,
-            }
-        # The released code's probe: trials over a log-uniform learning rate, constant rate.
+        # One probe at lp_lr with a schedule, or the released code's search: probes at several
+        # constant rates, the best by validation score kept.
         features = (head_features(model, train_set, run), head_features(model, val_set, run))
         initial = copy.deepcopy(zoo.classifier(model).state_dict())
         probes = []
@@ -274,7 +256,7 @@ def _linear_probed(
                 batch_size=recipe.batch_size,
                 seed=seed,
                 rt=run,
-                schedule=False,
+                schedule=recipe.lp_lr_range is None,
                 select_by=recipe.select_by,
                 features=features,
             )
@@ -283,7 +265,7 @@ def _linear_probed(
         return {"head.pt": head}, {
             "pretraining": pre_meta["pretraining"],
             "pretrain_seconds": pre_meta["seconds"],
-            "lp_val_accuracy": score,
+            "lp_val_accuracy": score,  # the validation score of recipe.select_by
             "lp_lr": lr,
             "lp_trials": [{"lr": p[1], "val_score": p[0]} for p in probes],
             "lp_history": history,
