@@ -408,10 +408,11 @@ def _soup_row(settings) -> dict:
 
 
 def augmentation_model(profile: str | Profile | None = None, dataset: str | None = None):
-    """The profile's cheapest f_large fine-tuned without augmentation (what the released code's
-    Caltech 256 training gets): (name, model in eval mode, its meta), cached like every trial."""
+    """The profile's cheapest f_large fine-tuned without augmentation on ``dataset`` (default:
+    the baseline dataset, Caltech 256 on ``paper``, whose released training gets no
+    augmentation): (name, model in eval mode, its meta), cached like every trial."""
     settings = profiles.get(profile)
-    dataset = dataset or settings.datasets[0]
+    dataset = dataset or settings.baseline_dataset
     name = min(settings.large_models, key=lambda m: zoo.get(m).gflops)
     plain = replace(settings.recipe_for(dataset), randaugment=None, hflip=False)
     bare = replace(settings, recipe=plain, dataset_recipes={})
@@ -422,7 +423,7 @@ def augmentation_model(profile: str | Profile | None = None, dataset: str | None
 
 
 def _augmentation_rows(settings, samples, seed) -> list[dict]:
-    dataset = settings.datasets[0]
+    dataset = settings.baseline_dataset  # the paper: Caltech 256, where the overwrite happens
     name, model, _ = augmentation_model(settings, dataset)
     preprocessing = zoo.preprocessing(name)
     plain = {}
@@ -462,7 +463,7 @@ def effects(profile: str | Profile | None = None, samples: int = 200, seed: int 
         for m in models
         for d in {dataset, settings.ensemble_dataset, settings.baseline_dataset}
         for s in ("val", "test")
-        if (d == dataset or m in b.ensemble_members or ":" in m)
+        if d == dataset or m in b.ensemble_members or ":" in m or d == settings.baseline_dataset
     )
     key = cache.key("fidelity", FIDELITY_VERSION, entries, samples, seed, settings.recipe)
 
