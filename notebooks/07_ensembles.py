@@ -102,13 +102,16 @@ num_classes = bank.meta(dataset, base, "test", settings)["num_classes"]
 replicas = len({dl.members.parse(m).architecture for m in members}) == 1
 published = pd.Series({m: zoo.get(m).imagenet_top1 for m in members})
 kind = "independently trained copies of " + zoo.get(base).name
+if replicas and not settings.pretrain_dataset:
+    kind = f"fine-tunes of the same published {zoo.get(base).name} weights"
 if not replicas:
     kind = (
         "published ResNet-50 checkpoints (the paper does not name its ten)"
     )
-if published.notna().any():
+top1 = {"mean": None, "std": None}
+if published.notna().any() and not replicas:
     member_meta["published top-1 (%)"] = published
-top1 = {"mean": published.mean(), "std": published.std()}
+    top1 = {"mean": published.mean(), "std": published.std()}
 
 # %% tags=["remove-input"]
 say(
@@ -130,12 +133,24 @@ member_meta
 
 # %% [markdown]
 # ## Table 1: the same base model
-#
-# Rows: the temperature-scaled base model (mean ± std over the members), Duos of each member
-# with each sidekick (on `paper` the three of the paper's Table 1, elsewhere every cheaper zoo
-# model), and pool-then-calibrate ensembles. Metrics in the paper's
-# units (percent; NLL × 100; Brier × 10⁴ averaged over classes), with each method's test-time
-# GFLOPs per image and its training time.
+
+# %% tags=["remove-cell"]
+which = (
+    "the three of the paper's Table 1: " + ", ".join(b.ensemble_sidekicks)
+    if b.ensemble_sidekicks
+    else "every zoo model cheaper than the base model"
+)
+
+# %% tags=["remove-input"]
+say(
+    """
+    Rows: the temperature-scaled base model (mean ± std over the members), Duos of each
+    member with each sidekick ({{which}}), and pool-then-calibrate ensembles. Metrics in
+    the paper's units (percent; NLL × 100; Brier × 10⁴ averaged over classes), with each
+    method's test-time GFLOPs per image and its training time.
+    """,
+    which=which,
+)
 
 # %%
 base_label = f"{zoo.get(base).name} (temp. scaled)"
@@ -248,21 +263,21 @@ disagree = {
 
 # %% tags=["remove-cell"]
 origin = (
-    "each replica here is pretrained and fine-tuned from its own random seed, so the "
-    "ensemble is one of models trained from scratch (the regime in which the paper's "
-    "introduction expects ensembles to do best), while the paper ensembles published "
-    "ResNet-50 checkpoints"
+    "One possible reason is the replicas: each replica here is pretrained and "
+    "fine-tuned from its own random seed, so the ensemble is one of models trained "
+    "from scratch (the regime in which the paper's introduction expects ensembles "
+    "to do best), while the paper ensembles published ResNet-50 checkpoints. "
     if settings.pretrain_dataset
-    else "the members here start from published pretrained weights"
+    else ""
 )
 
 # %% tags=["remove-input"]
 why = r"""
-    One possible reason is the replicas: {{origin}}. An average can only change a
-    prediction where its members disagree: two ensemble members predict different
-    classes on {{disagree.members:.1%}} of test examples on average, the best Duo's two
-    models on {{disagree.duo:.1%}} (averaged over its copies of the base model); how much
-    of this disagreement turns into gains is not measured here.
+    {{origin}}An average can only change a prediction where its members disagree: two
+    ensemble members predict different classes on {{disagree.members:.1%}} of test
+    examples on average, the best Duo's two models on {{disagree.duo:.1%}} (averaged
+    over the members, each paired with that sidekick); how much of this disagreement
+    turns into gains is not measured here.
     """
 say(why if not reaches else "", origin=origin, disagree=disagree)
 
@@ -343,19 +358,34 @@ say(
     largest=largest,
 )
 
+# %% tags=["remove-cell"]
+trained = (
+    "pretraining and fine-tuning" if settings.pretrain_dataset
+    else "fine-tuning from published weights"
+)  # fmt: skip
+costs = (
+    f"every ensemble member is its own training run ({trained}), so an "
+    "ensemble of $m$ costs the training time of its $m$ members, while a Duo "
+    "adds one small model's training; the table's \"train (min)\" column shows both"
+    if dataset not in bank.PUBLISHED_HEADS
+    else f"on {dataset} every member and sidekick is a published checkpoint "
+    "evaluated with its published head, so nothing is trained here and the "
+    "table's \"train (min)\" column does not show what the checkpoints cost"
+)  # fmt: skip
+
+# %% tags=["remove-input"]
+say("Costs: {{costs}}.", costs=costs)
+
 # %% [markdown]
-# Costs: every ensemble member is a full training run (pretraining and fine-tuning on `demo`),
-# so an ensemble of $m$ costs the training time of its $m$ members, while a Duo adds one small
-# model's training; the table's "train (min)" column shows both.
-#
 # ## Summary
 
 # %% tags=["remove-cell"]
 gain = {m: t1["duo"][m] - t1["single"][m] for m in ("accuracy", "nll")}
 gain_de2 = {m: t1["de2"][m] - t1["single"][m] for m in ("accuracy", "nll")}
-share = {m: gain[m] / gain_de2[m] for m in gain}
+helps = {"accuracy": gain_de2["accuracy"] > 0, "nll": gain_de2["nll"] < 0}
+share = {m: gain[m] / gain_de2[m] if helps[m] else None for m in gain}
 part = (
-    "none" if not share["accuracy"] > 0
+    "none" if not helps["accuracy"] or not share["accuracy"] > 0
     else "part" if share["accuracy"] < 1
     else "all"
 )  # fmt: skip
@@ -366,18 +396,34 @@ same = (
     else "this profile has no compute bin with both a Duo and an ensemble"
 )
 
+# %% tags=["remove-cell"]
+shares = """
+    - At the same base model, the most accurate Duo buys {{part}} of the
+      two-member ensemble's accuracy gain over the base model ({{gain:+.4f}}):
+      {{share.accuracy:.0%}} of it[[ (of the NLL gain: {{share.nll:.0%}})]], for
+      {{cost:.0%}} of the ensemble's test-time compute.
+    """
+no_gain = """
+    - At the same base model, the two-member ensemble does not improve on the base
+      model's accuracy ({{gain:+.4f}}), so there is no ensemble gain for a Duo to
+      share; the most accurate Duo changes accuracy by {{duo_gain:+.4f}}, for
+      {{cost:.0%}} of the ensemble's test-time compute.
+    """
+
 # %% tags=["remove-input"]
 say(
-    r"""
-    - At the same base model, the most accurate Duo buys {{part}} of the two-member
-      ensemble's accuracy gain over the base model ({{gain:+.4f}}): {{share.accuracy:.0%}}
-      of it (of the NLL gain: {{share.nll:.0%}}), for {{cost:.0%}} of the ensemble's
-      test-time compute.
-    - At the same compute, where Duos may use a stronger $f_\text{large}$: {{same}}.
-    """,
+    shares if helps["accuracy"] else no_gain,
     part=part,
     share=share,
     gain=gain_de2["accuracy"],
+    duo_gain=gain["accuracy"],
     cost=t1["duo"]["gflops"] / t1["de2"]["gflops"],
+)
+
+# %% tags=["remove-input"]
+say(
+    r"""
+    - At the same compute, where Duos may use a stronger $f_\text{large}$: {{same}}.
+    """,
     same=same,
 )
