@@ -21,15 +21,15 @@
 # Every later chapter reads the logits of fine-tuned models from the *logit bank*. This chapter
 # fills it for the active profile: it loads (or generates) the data, fine-tunes every model of
 # the profile's zoo with the paper's LP-FT recipe (Appendix A.2), and stores each model's logits
-# on the validation, test and out-of-distribution splits. Everything is cached: a second run
-# reads the bank in seconds.
+# on the validation and test splits and, where the dataset has one, the out-of-distribution
+# split. Everything is cached: a second run reads the bank in seconds.
 #
 # On the `demo` and `smoke` profiles the data is the offline benchmark that `duolib` generates
 # (rendered characters on natural-image backgrounds) and the zoo is torchvision's ShuffleNetV2, a
-# LeNet and four ResNets, shrunk for 32x32 images and first pretrained on a separate task so
-# that, as in the paper, fine-tuning starts from pretrained weights
-# (`benchmarks/results/profile-sizes.md` records the families that were tried and could not
-# learn within the CPU budget). On the `paper` profile it is ImageNet, Caltech 256 and iWildCam
+# LeNet and ResNets (four on `demo`, one on `smoke`), shrunk for 32x32 images and first
+# pretrained on a separate task so that, as in the paper, fine-tuning starts from pretrained
+# weights (`benchmarks/results/profile-sizes.md` records the families that were tried and could
+# not learn within the CPU budget). On the `paper` profile it is ImageNet, Caltech 256 and iWildCam
 # with the paper's pretrained torchvision and timm models; on `colab`, Caltech 256 with six of
 # them.
 
@@ -80,10 +80,12 @@ dl.chapter.profile_note(profile, "00_zoo")
 # %% [markdown]
 # ## The data
 #
-# The benchmark has a training split, a validation split (used to pick the fine-tuning trial,
-# to fit temperatures and Duo weights), an in-distribution test split, and an
-# out-of-distribution (`ood`) test split drawn in fonts never seen in training, with lower
-# contrast and stronger blur and noise: the analogue of iWildCam's unseen camera traps.
+# Every dataset has a training split, a validation split (used to pick the fine-tuning trial,
+# to fit temperatures and Duo weights) and an in-distribution test split. On `demo` and `smoke`,
+# the generated benchmark adds an out-of-distribution (`ood`) test split drawn in fonts never
+# seen in training, with lower contrast and stronger blur and noise: the analogue of iWildCam's
+# unseen camera traps. Of the paper's datasets, ImageNet (with ImageNet-V2) and iWildCam have an
+# `ood` split and Caltech 256 has none, so the `colab` profile has no OOD split.
 
 # %%
 # ImageNet is evaluated with its published heads: no training set needed.
@@ -119,16 +121,18 @@ fig.tight_layout()
 figure(fig)
 
 # %% [markdown]
-# *Figure: One image of each class from the training split (top) and the out-of-distribution split
-# (bottom), with its class name.*
+# *Figure: One image of each class, with its class name, from each dataset's training split (where
+# it is loaded) and out-of-distribution split (where it has one); each panel's title names the
+# dataset and split.*
 
 # %% [markdown]
 # ## Fine-tuning the zoo
 #
-# For each model: pretraining (demo zoo only), a linear probe of the new head on frozen features,
-# then full fine-tuning with AdamW, warm-up plus cosine schedule and RandAugment, over the
-# profile's learning-rate and weight-decay trials; the trial with the best validation accuracy is
-# kept. The recipe of this profile:
+# For each model: pretraining (`demo` and `smoke` zoos only), a linear probe of the new head on
+# frozen features, then full fine-tuning with AdamW, warm-up plus cosine schedule and
+# RandAugment, over the profile's learning-rate and weight-decay trials; the trial with the best
+# validation score is kept (accuracy; macro-F1 on iWildCam, as the paper's released code does).
+# The recipe of this profile:
 
 # %%
 pd.Series(vars(settings.recipe), name=settings.name).to_frame()
@@ -203,7 +207,7 @@ figure(fig)
 
 # %% [markdown]
 # *Figure: Accuracy of every fine-tuned model of the zoo against its compute, on the in-distribution
-# splits and the out-of-distribution split.*
+# splits and, where the dataset has one, the out-of-distribution split.*
 
 # %% [markdown]
 # ## What we see
@@ -275,7 +279,8 @@ pd.DataFrame(grid, columns=["dataset", "model"]).head(8)
 #
 # ## Summary
 #
-# - The logit bank of this profile now holds every model's validation, test and OOD logits;
-#   later chapters read them through `dl.bank.logits(dataset, model, split, profile)`.
+# - The logit bank of this profile now holds every model's validation and test logits (and OOD
+#   logits where the dataset has an OOD split); later chapters read them through
+#   `dl.bank.logits(dataset, model, split, profile)`.
 # - Each entry is keyed by a hash of everything that determines it and verified on every read,
 #   so a changed recipe or a corrupted file triggers a rebuild instead of a wrong number.

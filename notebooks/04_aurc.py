@@ -154,7 +154,8 @@ say(
 #
 # The curves behind the numbers, for the first $f_\text{large}$ of the profile and its Duo with
 # the largest FLOPs balance up to 0.3 (the paper's "10–20% more compute" regime, widened to have a
-# Duo on every profile), on the OOD split.
+# Duo on every profile), on the OOD split of the first dataset that has one, else on the first
+# dataset's test split (the caption names it).
 
 # %%
 settings = dl.profiles.get(profile)
@@ -167,20 +168,21 @@ small = max(
 balance = dl.zoo.flops_balance(large, small)
 
 # %%
-# The first dataset with an OOD split (ImageNet-V2 on the paper's
-# profiles), else a test split.
+# The first dataset with an OOD split (ImageNet-V2 on `paper`), else
+# the first dataset's test split (Caltech 256 on `colab`).
 with_ood = [
     d for d in settings.datasets if "ood" in dl.data.evaluation_splits(d)
 ]
 dataset, split = (
     (with_ood[0], "ood") if with_ood else (settings.datasets[0], "test")
 )
+panel = dl.data.panel_name(dataset, split)
+where = panel if panel != split else f"the {split} split of {dataset}"
 
 # %%
 systems, labels = experiments.selective_systems(
     large, small, split, dataset, settings
 )
-panel = dl.data.panel_name(dataset, split)
 figure(
     dl.plots.risk_coverage_curves(
         systems,
@@ -188,8 +190,8 @@ figure(
         f"{large} + {small} (balance {balance:.3f}), {panel}",
     ),
     r"Selective risk against coverage for $f_\text{large}$ alone, its Duo "
-    f"with {small} (FLOPs balance {balance:.3f}) and the UQ-only Duo. "
-    "AURC is the area under each curve.",
+    f"with {small} (FLOPs balance {balance:.3f}) and the UQ-only Duo, "
+    f"on {where}. AURC is the area under each curve.",
 )
 
 # %%

@@ -23,7 +23,7 @@
 # coefficient of determination of 0.938 for single models and 0.795 for ConvNeXt-Large Duos.
 # Here we measure the throughput of every model of the active profile's zoo and of every Duo
 # (both members run on the same batch, one after the other) on the machine running this
-# notebook: the CPU for `smoke` and `demo`, the GPU (with mixed precision) for `paper`.
+# notebook: on its GPU with mixed precision when it has one, else on its CPU.
 
 # %% tags=["parameters", "remove-cell"]
 # None: $DUOLIB_PROFILE, else "colab" on a GPU and "demo" on a CPU
