@@ -401,3 +401,32 @@ def relative_improvement(
     columns = [c for c in dict.fromkeys(wanted) if c in chosen]
     out = chosen[columns + ["metric"]].assign(relative_improvement=share)
     return out[np.isfinite(out["relative_improvement"])].reset_index(drop=True)
+
+
+def ablation_match(
+    gains: pd.DataFrame, metric: str, ablation: str = "uq_only", full: str = "weighted"
+) -> dict[str, float | str]:
+    """Does an ablation's gain match the full Duo's? (the paper: UQ-only gives a "comparable"
+    AUROC increase, "almost always match[es]" on SAC).
+
+    Per Duo and split, whether the two gains' 95% bootstrap intervals overlap (they cannot be
+    told apart). Returns ``k`` overlapping of ``n`` comparisons, ``ahead`` (the median of the
+    ablation's gain minus the full Duo's, in the metric's units) and ``verdict`` (the book's
+    thresholds on the overlapping share). Overlap is a lenient test of "comparable": wide
+    intervals overlap easily.
+    """
+    both = gains[gains["metric"] == metric].pivot_table(
+        index=[c for c in ("dataset", "split", "f_large", "f_small") if c in gains],
+        columns="mode",
+        values=["ci_low", "ci_high", "difference"],
+    )
+    if both.empty:
+        return {"k": 0, "n": 0, "ahead": np.nan, "verdict": "cannot be tested"}
+    low, high, gain = both["ci_low"], both["ci_high"], both["difference"]
+    overlap = (low[ablation] <= high[full]) & (low[full] <= high[ablation])
+    return {
+        "k": int(overlap.sum()),
+        "n": len(overlap),
+        "ahead": float((gain[ablation] - gain[full]).median()),
+        "verdict": verdict(float(overlap.mean()), 0.0),
+    }

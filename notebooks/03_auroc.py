@@ -108,20 +108,7 @@ say(
 
 # %% tags=["remove-cell"]
 # "Comparable": UQ-only and full Duo's 95% intervals overlap (per Duo and split).
-both = gains[gains["metric"] == "auroc"].pivot_table(
-    index=["dataset", "split", "f_large", "f_small"],
-    columns="mode",
-    values=["ci_low", "ci_high", "difference"],
-)
-low, high, gain = both["ci_low"], both["ci_high"], both["difference"]
-overlap = (low.uq_only <= high.weighted) & (low.weighted <= high.uq_only)
-match = {"k": int(overlap.sum()), "n": len(overlap)}
-match["ahead"] = (gain.uq_only - gain.weighted).median()
-match["verdict"] = (
-    claims.verdict(overlap.mean(), 0.0)
-    if len(overlap)
-    else "cannot be tested"
-)
+match = claims.ablation_match(gains, "auroc")
 
 # %% tags=["remove-input"]
 uq_only = claims.numbers(gains, "auroc", "uq_only")

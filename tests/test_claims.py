@@ -246,3 +246,21 @@ def test_relative_improvement_as_the_papers_figure_1_by_hand():
     assert set(frame["f_small"]) == {"s0", "s1"}
     assert claims.FIGURE1_BALANCE == (0.1, 0.2)
     assert set(claims.FIGURE1_METRICS) == {"accuracy", "macro_f1", "nll", "brier", "auroc", "aurc"}
+
+
+def test_ablation_match_counts_overlapping_intervals_by_hand():
+    rows = []
+    for small, full, ablation in (
+        ("a", (0.01, 0.0, 0.02), (0.015, 0.005, 0.025)),  # overlap
+        ("b", (0.01, 0.0, 0.02), (0.05, 0.03, 0.07)),  # apart
+        ("c", (0.0, -0.01, 0.01), (0.01, 0.01, 0.02)),  # touching at 0.01: overlap
+    ):
+        for mode, (difference, low, high) in (("weighted", full), ("uq_only", ablation)):
+            rows.append({"split": "test", "f_large": "L", "f_small": small, "mode": mode,
+                         "metric": "auroc", "difference": difference, "ci_low": low,
+                         "ci_high": high})  # fmt: skip
+    match = claims.ablation_match(pd.DataFrame(rows), "auroc")
+    assert (match["k"], match["n"]) == (2, 3)
+    assert match["ahead"] == pytest.approx(0.01)  # median of 0.005, 0.04, 0.01
+    assert match["verdict"] == "holds only in part"  # 2/3 overlap: >= 0.5, < 0.75
+    assert claims.ablation_match(pd.DataFrame(rows), "nll")["verdict"] == "cannot be tested"
