@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from . import bank, cache, data, metrics, profiles, reference, train, zoo
 from .baselines import ensembles, soups
 from .calibrate import fit_temperature
-from .duo import fit_duo
+from .duo import Duo, fit_duo
 from .experiments import duo_pairs, fitted_duo, fitted_temperature
 from .profiles import Profile
 
@@ -153,8 +153,6 @@ def _probabilities(logits) -> np.ndarray:
 class _Duo:
     """One weighted Duo on the test split, with what several rows read."""
 
-    large: str
-    small: str
     labels: np.ndarray
     probs: np.ndarray  # the weighted Duo's probabilities
     large_prediction: np.ndarray
@@ -179,8 +177,6 @@ def _duos(settings: Profile, dataset: str) -> list[_Duo]:
         released = reference.unweighted_logits(large_t, small_t, t_large, t_small)
         out.append(
             _Duo(
-                large=large,
-                small=small,
                 labels=np.asarray(labels),
                 probs=_probabilities(duo.combine(large_t, small_t)),
                 large_prediction=large_t.argmax(1).numpy(),
@@ -330,18 +326,21 @@ def useless_sidekick(profile: str | Profile | None = None, dataset: str | None =
 
 
 def _fit_row(settings, dataset, samples, seed) -> dict:
-    """Test NLL of the Duos fitted the released way minus fitted exactly."""
+    """Test NLL of the Duos fitted the released way minus fitted exactly (the weights of
+    ``fit_comparison``)."""
     systems = []
-    for large, small in duo_pairs(settings):
-        large_val, val_labels = bank.logits(dataset, large, "val", settings)
-        small_val, _ = bank.logits(dataset, small, "val", settings)
-        large_test, labels = bank.logits(dataset, large, "test", settings)
-        small_test, _ = bank.logits(dataset, small, "test", settings)
+    for fit in fit_comparison(settings, dataset).to_dict("records"):
+        large_test, labels = bank.logits(dataset, fit["f_large"], "test", settings)
+        small_test, _ = bank.logits(dataset, fit["f_small"], "test", settings)
         large_t = torch.as_tensor(large_test, dtype=torch.float64)
         small_t = torch.as_tensor(small_test, dtype=torch.float64)
         probs = {
-            name: _probabilities(fit(large_val, small_val, val_labels).combine(large_t, small_t))
-            for name, fit in (("exact", fit_duo), ("released", reference.fit_duo))
+            name: _probabilities(
+                Duo(fit[f"{name}_w_large"], fit[f"{name}_w_small"], fit[f"{name}_val_nll"]).combine(
+                    large_t, small_t
+                )
+            )
+            for name in ("exact", "released")
         }
         systems.append(SimpleNamespace(labels=np.asarray(labels), **probs))
     n = len(systems[0].labels)
@@ -360,7 +359,10 @@ def _ensemble_rows(settings, samples, seed) -> list[dict]:
     calibrated = ensembles.pool_then_calibrate([v[0] for v in val], val[0][1])
     system = SimpleNamespace(
         labels=np.asarray(test[0][1]),
-        released=_probabilities(reference.ensemble_logits([t[0] for t in test])),
+        # The released ensemble: the members' logit mean, no temperature (in float64).
+        released=_probabilities(
+            ensembles.pooled_logits([torch.as_tensor(t[0], dtype=torch.float64) for t in test])
+        ),
         duolib=_probabilities(calibrated.combine([t[0] for t in test])),
     )
     n = len(system.labels)
@@ -410,16 +412,15 @@ def _soup_row(settings) -> dict:
 def augmentation_model(profile: str | Profile | None = None, dataset: str | None = None):
     """The profile's cheapest f_large fine-tuned without augmentation on ``dataset`` (default:
     the baseline dataset, Caltech 256 on ``paper``, whose released training gets no
-    augmentation): (name, model in eval mode, its meta), cached like every trial."""
+    augmentation): (name, model in eval mode, its ``train.finetuned`` metadata), cached like
+    every trial."""
     settings = profiles.get(profile)
     dataset = dataset or settings.baseline_dataset
     name = min(settings.large_models, key=lambda m: zoo.get(m).gflops)
     plain = replace(settings.recipe_for(dataset), randaugment=None, hflip=False)
     bare = replace(settings, recipe=plain, dataset_recipes={})
-    trials = train.finetune_trials(name, bare, dataset)
-    best = max(trials, key=lambda t: t.get("val_score", t["val_accuracy"]))
-    num_classes = len(data.load(dataset, "val", settings).classes)
-    return name, train.load_trial(best, num_classes), best
+    model, meta = train.finetuned(name, bare, dataset=dataset)
+    return name, model, meta
 
 
 def _augmentation_rows(settings, samples, seed) -> list[dict]:
@@ -458,12 +459,12 @@ def effects(profile: str | Profile | None = None, samples: int = 200, seed: int 
     b = settings.baselines
     models = sorted({m for pair in pairs for m in pair} | set(b.ensemble_members)
                     | {f"{b.soup_model}:greedy_soup"})  # fmt: skip
+    datasets = {dataset, settings.ensemble_dataset, settings.baseline_dataset}
     entries = sorted(
         bank.entry_dir(d, m, s, settings).name
         for m in models
-        for d in {dataset, settings.ensemble_dataset, settings.baseline_dataset}
+        for d in datasets
         for s in ("val", "test")
-        if d == dataset or m in b.ensemble_members or ":" in m or d == settings.baseline_dataset
     )
     key = cache.key("fidelity", FIDELITY_VERSION, entries, samples, seed, settings.recipe)
 

@@ -11,7 +11,8 @@ duolib's default; duolib's own definitions live in ``duolib.metrics`` and ``duol
 * ``sac``: the largest k whose risk is <= 1 - t, with t taken from ``np.arange(0.90, 0.991,
   0.01)``: t = 0.98 is 0.9800000000000001 there, so a risk of exactly 0.02 fails (float bug;
   ``threshold_bug=False`` uses t exactly).
-* ``ensemble_logits``: deep ensembles average the members' logits with no temperature step.
+* deep ensembles average the members' logits with no temperature step: that is
+  ``duolib.baselines.ensembles.pooled_logits`` alone, without ``pool_then_calibrate``.
 * ``macro_f1``: scikit-learn's macro-F1 over classes in labels or predictions (WILDS: labels).
 * ``brier``: scikit-learn's ``brier_score_loss`` on the flattened one-hot matrix, i.e. duolib's
   per-sample Brier divided by the number of classes.
@@ -112,15 +113,6 @@ def unweighted_logits(large_logits, small_logits, large_temperature, small_tempe
     large_t, small_t = check_pair(large_logits, small_logits)
     dtype = torch.promote_types(large_t.dtype, torch.float32)
     return (large_t.to(dtype) / large_temperature + small_t.to(dtype) / small_temperature) / 2
-
-
-def ensemble_logits(member_logits) -> torch.Tensor:
-    """The released deep ensemble: the mean of the members' logits, with no temperature step
-    (the paper's text: pool, then calibrate -- ``duolib.baselines.pool_then_calibrate``)."""
-    members = [check_scores(m, f"member {i} logits") for i, m in enumerate(member_logits)]
-    if not members or len({tuple(m.shape) for m in members}) != 1:
-        raise ValueError("an ensemble needs one or more member logit matrices of one shape")
-    return torch.stack([m.to(torch.float64) for m in members]).mean(dim=0)
 
 
 def macro_f1(labels, prediction) -> float:

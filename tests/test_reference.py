@@ -14,7 +14,7 @@ import torch
 
 import duolib as dl
 from duolib import metrics, reference
-from duolib.baselines import soups
+from duolib.baselines import ensembles, soups
 
 
 def test_aurc_with_ties_depends_on_the_sort_order_there():
@@ -145,10 +145,11 @@ def test_sac_without_the_float_bug_accepts_a_risk_of_exactly_two_percent():
 
 def test_deep_ensemble_averages_logits_without_a_temperature():
     # evaluate/8_evaluate_deep_ensemble.py:75-78: softmax of the mean of the members' logits.
+    # That is duolib's pooled_logits before pool_then_calibrate's temperature.
     members = [np.array([[2.0, 0.0]]), np.array([[0.0, 4.0]])]
-    np.testing.assert_allclose(reference.ensemble_logits(members).numpy(), [[1.0, 2.0]])
-    with pytest.raises(ValueError, match="one shape"):
-        reference.ensemble_logits([np.zeros((1, 2)), np.zeros((1, 3))])
+    np.testing.assert_allclose(ensembles.pooled_logits(members).numpy(), [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="different shapes"):
+        ensembles.pooled_logits([np.zeros((1, 2)), np.zeros((1, 3))])
 
 
 def test_macro_f1_released_against_wilds_by_hand():
