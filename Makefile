@@ -5,7 +5,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 LINTED  := duolib tests benchmarks scripts notebooks/*.py
 
-.PHONY: install book test lint clean bench lab publish check-book colab-check
+.PHONY: install book test lint clean bench lab publish check-book colab-check student
 
 install: $(STAMP)
 
@@ -32,6 +32,12 @@ lint: $(STAMP)
 test: lint
 	DUOLIB_PROFILE=smoke $(PY) -m pytest tests
 	DUOLIB_PROFILE=paper-rehearsal $(PY) -m pytest --nbmake --nbmake-timeout=900 notebooks
+
+# The student notebooks: every chapter with its solutions removed by nbgrader, outputs cleared,
+# in _build/student/ (book/instructors.md). STUDENT_PROFILE=smoke writes that profile into their
+# parameters cell.
+student: $(STAMP)
+	$(PY) scripts/make_student.py $(if $(STUDENT_PROFILE),--profile $(STUDENT_PROFILE))
 
 # Open the chapters in JupyterLab, with this venv's kernel also registered for other Jupyters.
 lab: $(STAMP)

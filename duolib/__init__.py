@@ -16,7 +16,8 @@ and the claim table), ``tables`` (the paper's tables), ``plots``, ``throughput``
 (the chapters' computed sentences, figures and notes); ``estimate`` (GPU time from FLOPs);
 ``cli`` (``python -m duolib``: one fit per call, for clusters);
 ``reference`` (the released code's definitions, for comparison) and ``fidelity`` (each
-difference between the paper, its released code and duolib, measured on the bank).
+difference between the paper, its released code and duolib, measured on the bank);
+``sidekick`` (which sidekick to choose: pair statistics and ``recommend_sidekick``).
 """
 
 from . import (
@@ -35,6 +36,7 @@ from . import (
     plots,
     profiles,
     reference,
+    sidekick,
     tables,
     throughput,
     train,
@@ -43,6 +45,7 @@ from . import (
 from .calibrate import fit_temperature
 from .duo import MODES, Duo, fit_duo, predict
 from .metrics import METRICS, evaluate, to_paper_scale
+from .sidekick import recommend as recommend_sidekick
 
 __all__ = [
     "METRICS",
@@ -66,7 +69,9 @@ __all__ = [
     "plots",
     "predict",
     "profiles",
+    "recommend_sidekick",
     "reference",
+    "sidekick",
     "tables",
     "throughput",
     "to_paper_scale",

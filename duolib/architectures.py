@@ -89,6 +89,14 @@ DEMO_ARCHITECTURES = {
         "ShuffleNet-V2", ShuffleNetMini, "torchvision ShuffleNetV2, stages 2-2-2, widths 8-128"
     ),
     "lenet": DemoArchitecture("LeNet", LeNet, "LeNet-5 shape, widths 4/8"),
+    # Wider LeNets: another family at about the FLOPs of resnet_micro/resnet_mini and of
+    # resnet_small, for the sidekick candidates of "Which sidekick?" (not in the demo zoo).
+    "lenet_wide": DemoArchitecture(
+        "LeNet", lambda n: LeNet(n, (16, 32), 96), "LeNet-5 shape, widths 16/32, hidden 96"
+    ),
+    "lenet_wider": DemoArchitecture(
+        "LeNet", lambda n: LeNet(n, (24, 48), 128), "LeNet-5 shape, widths 24/48, hidden 128"
+    ),
     "resnet_micro": DemoArchitecture(
         "ResNet", _resnet((1, 1, 1, 1), (8, 16, 32, 64), 8), "ResNet-10 shape, widths 8-64"
     ),

@@ -11,7 +11,7 @@ fitted on the validation split), written atomically with a SHA-256 manifest. An 
 verification (an interrupted write, a corrupted file) is rebuilt, never used.
 
 How a model is obtained depends on its training method (``duolib.members``): the bank builds
-LP-FT and IVON members with ``duolib.train``; other methods register a builder with
+LP-FT, IVON and from-scratch members with ``duolib.train``; other methods register a builder with
 ``register_builder`` (the soups of ``duolib.baselines.soups`` do), so the bank knows nothing
 about them.
 """
@@ -55,6 +55,7 @@ def register_builder(method: str):
 
 @register_builder("lpft")
 @register_builder("ivon")
+@register_builder("scratch")
 def _finetuned(name: str, settings: Profile, dataset: str, rt):
     return train.finetuned(name, settings, rt=rt, dataset=dataset)
 

@@ -9,7 +9,9 @@ A bank entry is named ``architecture[@replica][:method]``:
   and only fine-tuning differs (the paper's ensembles use distinct published checkpoints);
 * ``resnet_small:greedy_soup`` / ``:uniform_soup`` -- model soups of the profile's fine-tuning
   trials (``duolib.baselines.soups``);
-* ``resnet_small:ivon`` -- fine-tuned with the IVON optimizer, predicting with the posterior mean.
+* ``resnet_small:ivon`` -- fine-tuned with the IVON optimizer, predicting with the posterior mean;
+* ``resnet_small:scratch`` -- the same architecture trained on the task from random weights (no
+  pretraining): the LP-FT recipe run from a random initialisation (seed ``profile.seed + k``).
 
 Every name shares its architecture's zoo entry (FLOPs, parameters): ``zoo.get`` accepts them.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-METHODS = ("lpft", "ivon", "greedy_soup", "uniform_soup")
+METHODS = ("lpft", "ivon", "greedy_soup", "uniform_soup", "scratch")
 _PATTERN = re.compile(r"^(?P<arch>[^@:]+)(?:@(?P<replica>\d+))?(?::(?P<method>[a-z_]+))?$")
 
 

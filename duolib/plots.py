@@ -411,3 +411,78 @@ def effects(measured, label="what"):
     axes[-1, 0].set_xlabel("released minus duolib")
     fig.tight_layout()
     return fig
+
+
+def pair_statistic(pool, y="error_inconsistency", x="flops_balance"):
+    """ "Which sidekick?": one validation statistic of every candidate Duo against the FLOPs
+    balance, one panel per f_large; colour is how the sidekick was trained, marker its family.
+    ``pool`` is ``sidekick.pool(...)``."""
+    larges = list(dict.fromkeys(pool["f_large"]))
+    fig, axes = plt.subplots(
+        1, len(larges), figsize=(4.6 * len(larges) + 1.6, 4), squeeze=False, sharey=True
+    )
+    for index, (ax, large) in enumerate(zip(axes[0], larges, strict=True)):
+        rows = pool[pool["f_large"] == large]
+        sns.scatterplot(
+            data=rows, x=x, y=y, hue="variant", style="family", s=80, ax=ax,
+            hue_order=sorted(pool["variant"].unique()), style_order=sorted(pool["family"].unique()),
+            legend=index == len(larges) - 1,
+        )  # fmt: skip
+        if x == "flops_balance":
+            ax.set_xscale("log")
+        ax.set_title(f"f_large = {large}", fontsize="medium")
+        ax.set_xlabel("FLOPs balance" if x == "flops_balance" else x.replace("_", " "))
+        ax.set_ylabel(y.replace("_", " "))
+    legend = axes[0, -1].get_legend()
+    if legend is not None:
+        sns.move_legend(axes[0, -1], "upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def score_correlations(correlations):
+    """Each validation score's Spearman correlation with each test gain, with its interval:
+    one panel per gain. ``correlations`` is ``sidekick.correlations(...)``."""
+    targets = list(dict.fromkeys(correlations["target"]))
+    scores = list(dict.fromkeys(correlations["score"]))
+    fig, axes = plt.subplots(
+        1, len(targets), figsize=(3.3 * len(targets) + 2, 0.45 * len(scores) + 1.4),
+        squeeze=False, sharey=True,
+    )  # fmt: skip
+    y = np.arange(len(scores))[::-1]
+    for ax, target in zip(axes[0], targets, strict=True):
+        rows = correlations[correlations["target"] == target].set_index("score").loc[scores]
+        error = np.abs(np.array([rows["rho"] - rows["ci_low"], rows["ci_high"] - rows["rho"]]))
+        ax.errorbar(rows["rho"], y, xerr=np.nan_to_num(error), fmt="o", capsize=3)
+        ax.axvline(0, color="grey", lw=0.8, ls=":")
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_title(f"gain in test {METRICS[target].label.rstrip(' ↑↓')}", fontsize="medium")
+        ax.set_xlabel("Spearman rho")
+    axes[0, 0].set_yticks(y, [s.replace("_", " ") for s in scores])
+    fig.tight_layout()
+    return fig
+
+
+def budget_picks(picks, metric="aurc"):
+    """The recommended, best and median sidekick's Duo at each budget: test ``metric`` with its
+    95% interval, one panel per f_large. ``picks`` is ``sidekick.at_budgets(...)``."""
+    larges = list(dict.fromkeys(picks["f_large"]))
+    fig, axes = plt.subplots(1, len(larges), figsize=(4.6 * len(larges) + 1.6, 3.8), squeeze=False)
+    kinds = ("recommended", "best", "median")
+    for ax, large in zip(axes[0], larges, strict=True):
+        rows = picks[picks["f_large"] == large]
+        budgets = list(dict.fromkeys(rows["budget"]))
+        for offset, kind in zip((-0.15, 0.0, 0.15), kinds, strict=True):
+            part = rows[rows["which"] == kind].set_index("budget").loc[budgets]
+            x = np.arange(len(budgets)) + offset
+            error = np.abs(
+                [part[metric] - part[f"{metric}_low"], part[f"{metric}_high"] - part[metric]]
+            )
+            ax.errorbar(x, part[metric], yerr=error, fmt="o", capsize=3, label=kind)
+        ax.set_xticks(np.arange(len(budgets)), [f"<= {b:g}" for b in budgets])
+        ax.set_xlabel("budget (FLOPs balance)")
+        ax.set_ylabel(f"Duo's test {METRICS[metric].label}")
+        ax.set_title(f"f_large = {large}", fontsize="medium")
+    axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    fig.tight_layout()
+    return fig

@@ -116,6 +116,10 @@ class Profile:
     generated_data: dict | None = field(default=None, metadata=cache.NEW_SETTING)
     zoo: tuple[str, ...] = ()
     large_models: tuple[str, ...] = ()
+    # The candidate sidekicks of "Which sidekick?" (``duolib.sidekick``): bank names, the zoo's
+    # models and others that differ from them in training (another seed ``@k``, no pretraining
+    # ``:scratch``) or family at about equal FLOPs. Empty: the zoo.
+    sidekick_candidates: tuple[str, ...] = field(default=(), metadata=cache.NEW_SETTING)
     recipe: Recipe = Recipe()
     # Per-dataset changes to the recipe (the paper trains iWildCam with other settings).
     dataset_recipes: dict = field(default_factory=dict)
@@ -143,6 +147,9 @@ class Profile:
 # The paper's datasets (Section 4): ImageNet (ImageNet-V2 is its OOD split), Caltech 256, and
 # iWildCam (ID and OOD test).
 PAPER_DATASETS = ("imagenet", "caltech256", "iwildcam")
+# Sidekicks that differ from the zoo's in training only: another fine-tuning seed, and the same
+# architecture trained on the task without its published weights.
+_VARIANTS = ("mnasnet0_75@1", "mnasnet0_75:scratch", "efficientnet_b2@1", "efficientnet_b2:scratch")
 
 PROFILES = {
     "smoke": Profile(
@@ -155,6 +162,7 @@ PROFILES = {
         glyph_split_sizes={"train": 2048, "val": 256, "test": 256, "ood": 256},
         zoo=("shufflenet_mini", "lenet", "resnet_mini"),
         large_models=("resnet_mini",),
+        sidekick_candidates=("shufflenet_mini", "lenet", "lenet@1", "lenet:scratch"),
         throughput=(128, 3),
         recipe=Recipe(
             batch_size=64,
@@ -196,6 +204,23 @@ PROFILES = {
             "resnet18_32px",
         ),
         large_models=("resnet18_32px", "resnet_small"),
+        # Per FLOPs bin, the pretrained-then-fine-tuned model, the same architecture from
+        # scratch, another seed, and another family (LeNet) at about the same FLOPs.
+        sidekick_candidates=(
+            "shufflenet_mini",
+            "lenet",
+            "lenet@1",
+            "lenet:scratch",
+            "resnet_micro",
+            "lenet_wide",
+            "resnet_mini",
+            "resnet_mini@1",
+            "resnet_mini:scratch",
+            "lenet_wider",
+            "resnet_small",
+            "resnet_small@1",
+            "resnet_small:scratch",
+        ),
         recipe=Recipe(
             batch_size=128,
             lp_epochs=1,
@@ -232,6 +257,8 @@ PROFILES = {
         datasets=PAPER_DATASETS,
         pretrain_dataset=None,
         zoo=zoo.names(),
+        # The paper's sidekicks, and two of them again from another seed and from scratch.
+        sidekick_candidates=zoo.SIDEKICK_MODELS + _VARIANTS,
         large_models=(
             "convnext_base",
             "swin_v2_b",
@@ -306,6 +333,14 @@ PROFILES["colab"] = replace(
         "resnet18",
     ),
     large_models=("resnet50",),
+    sidekick_candidates=(
+        "mnasnet0_5",
+        "mnasnet0_75",
+        "shufflenet_v2_x2_0",
+        "efficientnet_b2",
+        "resnet18",
+        *_VARIANTS,
+    ),
     recipe=replace(PROFILES["paper"].recipe, ft_epochs=4, trials=1),
     dataset_recipes={},
     throughput=(64, 10),
@@ -345,6 +380,7 @@ PROFILES["paper-rehearsal"] = replace(
     generated_data={"imagenet": 10, "imagenet-v2": 3, "caltech256": 10, "iwildcam": 8},
     zoo=("resnet50", "resnet50.a2_in1k", "mnasnet0_75", "shufflenet_v2_x2_0", "efficientnet_b2"),
     large_models=("resnet50",),
+    sidekick_candidates=("mnasnet0_75", "mnasnet0_75@1", "mnasnet0_75:scratch", "efficientnet_b2"),
     recipe=_REHEARSAL_RECIPE,
     throughput=(4, 2),
     dataset_recipes={"iwildcam": replace(_REHEARSAL_RECIPE, batch_size=4, select_by="macro_f1")},

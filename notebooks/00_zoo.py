@@ -284,3 +284,82 @@ pd.DataFrame(grid, columns=["dataset", "model"]).head(8)
 #   `dl.bank.logits(dataset, model, split, profile)`.
 # - Each entry is keyed by a hash of everything that determines it and verified on every read,
 #   so a changed recipe or a corrupted file triggers a rebuild instead of a wrong number.
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises read the logit bank of the profile this chapter ran on (named at its top) and the
+# tables the chapter built (`settings`, `zoo`, `by_model`, `costs`), so their answers depend on
+# that profile. In the book each solution is collapsed under "Show solution"; the student
+# notebooks (see the Instructors page) have them removed.
+
+# %% [markdown]
+# **Exercise 0.1** *(compute; about 10 minutes).* Open the bank by hand. Load the validation
+# logits and labels of this profile's most expensive model on its first dataset with
+# `dl.bank.logits`: what is their shape, and what do rows and columns stand for? Recompute the
+# model's validation accuracy from the argmax of the logits, and its temperature with
+# `dl.fit_temperature`, and check both against the table above. Predict first: does dividing the
+# logits by the temperature change any prediction?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+stored = zoo.loc[zoo["gflops"].idxmax()]  # first dataset, val split
+logits, labels = dl.bank.logits(
+    stored["dataset"], stored["model"], "val", profile
+)
+own_t = dl.fit_temperature(logits, labels)
+# In float64, dividing cannot round two different logits into a tie.
+moved = (logits.astype(float) / own_t).argmax(1) != logits.argmax(1)
+print(f"{stored['model']}: logits {logits.shape}, labels {labels.shape}")
+print(f"dividing by T changes {moved.sum()} of {len(labels)} predictions")
+recomputed = [(logits.argmax(1) == labels).mean(), own_t]
+stored[["accuracy", "temperature"]].to_frame("table").assign(
+    recomputed=recomputed
+)
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 0.2** *(predict, then compute; about 15 minutes).* Predict: can temperature scaling
+# raise a model's NLL on the validation split its temperature was fitted on? Its ECE? Then, for
+# every model of the zoo, compute the validation NLL and ECE (`dl.evaluate`) from the raw logits
+# and from the logits divided by the table's temperature, and count the models where each fell.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+raw, scaled = {}, {}
+for _, row in zoo[zoo["split"] == "val"].iterrows():
+    logits, labels = dl.bank.logits(row.dataset, row.model, "val", profile)
+    raw[row.name] = dl.evaluate(logits, labels)
+    scaled[row.name] = dl.evaluate(logits / row.temperature, labels)
+fell = (pd.DataFrame(scaled) <= pd.DataFrame(raw)).sum(axis=1)
+fell["n"] = len(raw)
+say(
+    "Dividing by $T$ lowered (or kept) the validation NLL in {{nll}} of "
+    "{{n}} cases and the ECE in {{ece}}: $T$ minimises the validation NLL "
+    "($T = 1$ is a candidate), not the ECE.",
+    fell.to_dict(),
+)
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 0.3** *(interpret; about 10 minutes).* Out of distribution, does a bigger model keep
+# more of its accuracy? For every model with an OOD split, compute the share of its test
+# accuracy that it keeps on the OOD split, and the Spearman rank correlation of that share with
+# GFLOPs.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+kept = (by_model.get("ood", float("nan")) / by_model["test"]).dropna()
+kept_rank = stats.spearmanr(costs["gflops"][kept.index], kept)
+kept_word = "neither more nor less (beyond chance)"
+if kept_rank.pvalue < 0.05:
+    kept_word = "more" if kept_rank.statistic > 0 else "less"
+say(
+    r"""
+    {{n}} (dataset, model) pairs have an OOD split[[; bigger models keep
+    {{word}} of their test accuracy there (Spearman $\rho$ of GFLOPs and
+    share kept {{r.statistic:.2f}}, p = {{r.pvalue:.3f}})]].
+    """,
+    {"word": kept_word, "n": len(kept), "r": kept_rank._asdict()},
+)
+### END SOLUTION

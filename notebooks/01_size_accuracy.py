@@ -380,3 +380,95 @@ say(
     """,
     numbers,
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises use torchvision's published numbers, the same on every profile, and the zoo of
+# the profile this chapter ran on, through the variables the chapter built (`catalog`, `fits`,
+# `table1`, `settings`, ...). In the book each solution is collapsed under "Show solution"; the
+# student notebooks (see the Instructors page) have them removed.
+
+# %% [markdown]
+# **Exercise 1.1** *(compute; about 10 minutes).* Which Duos does this profile build? List every
+# pair of one of its $f_\text{large}$ (`settings.large_models`) with a cheaper model of its zoo
+# (`settings.zoo`), with the pair's FLOPs balance (`dl.zoo.balance_ladder` does it for any list
+# of models), draw them as on the ladder above, and count those that add 10–20% compute.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+own_ladder = dl.zoo.balance_ladder(settings.large_models, settings.zoo)
+own_palette = dl.plots.family_palette(own_ladder["sidekick family"])
+figure(dl.plots.balance_ladder(own_ladder, own_palette))
+in_window = own_ladder["FLOPs balance"].between(0.1, 0.2)
+print(f"{in_window.sum()} of {len(own_ladder)} Duos add 10-20% compute")
+own_ladder.assign(in_window=in_window).sort_values("FLOPs balance")
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 1.2** *(predict, then interpret; about 10 minutes).* What would a Duo's extra
+# compute buy if it went into a bigger model instead? Predict from the fit of top-1 on
+# $\log_{10}$ GFLOPs above how many points of ImageNet top-1 10% more compute buys. Then compute
+# it for the balances of Table 1's three Duos, and for doubling the compute (a two-model deep
+# ensemble's cost). What does this mean for the gains the next chapters measure?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+slope = fits["gflops"].slope  # points of top-1 per tenfold compute
+trend = {
+    "low": slope * np.log10(1 + table1["FLOPs balance (ours)"].min()),
+    "high": slope * np.log10(1 + table1["FLOPs balance (ours)"].max()),
+    "double": slope * np.log10(2),
+}
+say(
+    "Spent on a bigger model, the extra compute of Table 1's Duos would "
+    "buy {{low:.2f}} to {{high:.2f}} points of ImageNet top-1 along the "
+    "fit, and doubling the compute (a two-model ensemble) {{double:.2f}}: "
+    "the bar a Duo's gain must clear to beat scaling the model up.",
+    trend,
+)
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 1.3** *(compute; about 10 minutes).* Does the fit's slope hold within a family? For
+# every family of the catalog with models of different compute, fit top-1 on $\log_{10}$ GFLOPs
+# (`stats.linregress`) and compare its slope, in points of top-1 per tenfold compute, with the
+# slope of the whole catalog.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+per_family = {}
+for family, rows in catalog.groupby("family"):
+    if rows["gflops"].nunique() > 1:  # a slope needs two costs
+        log_cost = np.log10(rows["gflops"])
+        fit_family = stats.linregress(log_cost, rows["imagenet_top1"])
+        per_family[family] = fit_family.slope
+per_family = pd.Series(per_family, name="top-1 points per tenfold GFLOPs")
+print(
+    f"whole catalog: {fits['gflops'].slope:.1f} points per tenfold GFLOPs"
+)
+per_family.sort_values().round(1).to_frame()
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 1.4** *(explore; about 15 minutes).* The efficient front: which classifiers does no
+# cheaper classifier match in top-1? Sort the catalog by GFLOPs, keep each model more accurate
+# than every cheaper one, draw this front over the whole catalog, and list its families. Are the
+# models of the paper's zoo on it?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+by_cost = catalog.sort_values(["gflops", "imagenet_top1"], ascending=[1, 0])
+best_cheaper = by_cost["imagenet_top1"].cummax().shift(fill_value=0)
+front = by_cost[by_cost["imagenet_top1"] > best_cheaper]
+fig, ax = plt.subplots(figsize=(8, 4.8))
+sns.scatterplot(by_cost, x="gflops", y="imagenet_top1", color="0.7", ax=ax)
+ax.step(front["gflops"], front["imagenet_top1"], "o-", where="post")
+ax.set(xscale="log", xlabel="GFLOPs (log scale)", ylabel="top-1 (%)")
+figure(fig)
+print(
+    f"{len(front)} of {len(catalog)} on the front, of which "
+    f"{front['in_paper_zoo'].sum()} in the paper's zoo"
+)
+front[["name", "family", "gflops", "imagenet_top1", "in_paper_zoo"]]
+### END SOLUTION

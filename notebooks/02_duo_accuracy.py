@@ -363,3 +363,76 @@ say(
     """,
     summary_values,
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises read the logit bank of the profile this chapter ran on (named at its top) and
+# the variables the chapter built (`settings`, `table`, `gains`, `weights`), so their answers
+# depend on that profile. In the book each solution is collapsed under "Show solution"; the
+# student notebooks (see the Instructors page) have them removed.
+
+# %% [markdown]
+# **Exercise 2.1** *(predict, then compute; about 15 minutes).* Every Duo above has one of the
+# profile's $f_\text{large}$. Build one that is not there: the two cheapest models of the zoo,
+# the dearer one as $f_\text{large}$. From its FLOPs balance and the weight-ratio figure, predict
+# the ratio of its weights on the temperature-scaled logits; then fit it on the validation split
+# of the profile's first dataset (`experiments.fitted_duo`, `experiments.fitted_temperature`) and
+# compare with the chapter's Duos of the nearest balances. Does the balance alone set the ratio?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+by_cost = sorted(settings.zoo, key=lambda model: dl.zoo.get(model).gflops)
+small, large, home = by_cost[0], by_cost[1], settings.datasets[0]
+pair = dict(dataset=home, f_large=large, f_small=small, mode="weighted")
+pair |= vars(experiments.fitted_duo(large, small, home, profile))
+pair["flops_balance"] = dl.zoo.flops_balance(large, small)
+# weight_ratios reads each member's temperature from the table's single rows
+with_pair = pd.concat([table, pd.DataFrame([pair])], ignore_index=True)
+shown = ["dataset", "f_large", "f_small", "flops_balance", "ratio"]
+experiments.weight_ratios(with_pair).sort_values("flops_balance")[shown]
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 2.2** *(interpret; about 15 minutes).* Break the Duo: give the profile's first
+# $f_\text{large}$ a sidekick of pure noise, random normal logits as spread out as its own, on
+# the validation split of the first dataset. Fit the Duo's weights (`dl.fit_duo`) and explain
+# them. Then compare, on the same split, the accuracy of this Duo with that of the unweighted
+# Duo (the mean of the two members' logits).
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+home, large = settings.datasets[0], settings.large_models[0]
+large_val, labels = dl.bank.logits(home, large, "val", profile)
+noise = np.random.default_rng(0).normal(0, large_val.std(), large_val.shape)
+noise_duo = dl.fit_duo(large_val, noise, labels)
+fitted = noise_duo.combine(large_val, noise).argmax(1).numpy() == labels
+equal = (large_val + noise).argmax(1) == labels  # the unweighted Duo
+say(
+    r"Noise gets weight {{w_small:.4f}}, $f_\text{large}$ {{w_large:.4f}}: "
+    r"noise lowers the validation NLL the weights minimise only by chance. "
+    r"Accuracy {{fitted:.3f}} so weighted, {{equal:.3f}} unweighted.",
+    vars(noise_duo) | {"fitted": fitted.mean(), "equal": equal.mean()},
+)
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 2.3** *(explore; about 10 minutes).* Find, for each $f_\text{large}$ and evaluation
+# split, the cheapest sidekick whose weighted Duo is more accurate than $f_\text{large}$ beyond
+# bootstrap noise: the 95% interval of its accuracy gain (`gains`, columns `ci_low` and
+# `ci_high`) lies above zero. Why is this lenient, compared with the chapter's Holm-corrected
+# counts?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+accuracy_gains = gains[
+    (gains["metric"] == "accuracy") & (gains["mode"] == "weighted")
+]
+rows = ["dataset", "split", "f_large"]
+beyond = accuracy_gains[accuracy_gains["ci_low"] > 0]
+cheapest = beyond.sort_values("flops_balance").groupby(rows).head(1)
+n_rows = len(accuracy_gains.drop_duplicates(rows))
+print(f"{len(cheapest)} of {n_rows} (f_large, split) have such a sidekick")
+# Each interval is read on its own: among many Duos, one clears 0 by chance.
+cheapest[rows + ["f_small", "flops_balance", "difference", "ci_low"]]
+### END SOLUTION

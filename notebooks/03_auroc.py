@@ -268,3 +268,107 @@ say(
     """,
     {"w": weighted, "u": uq_only, "e": ece, "m": match},
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises read the logit bank of the profile this chapter ran on (named at its top) and
+# the variables the chapter built (`settings`, `table`, `singles`, its rows of single models),
+# and use the profile's first $f_\text{large}$ on its first dataset's test split. In the book
+# each solution is collapsed under "Show solution"; the student notebooks (see the Instructors
+# page) have them removed.
+
+# %% [markdown]
+# **Exercise 3.1** *(compute; about 10 minutes).* Correctness AUROC by hand. Take the
+# temperature-scaled $f_\text{large}$'s predictions and uncertainties on the test split
+# (`dl.metrics.sample_statistics` of the logits divided by the fitted temperature), and compute
+# the probability that a wrong prediction is more uncertain than a right one, ties counting one
+# half. Hint: rank all the uncertainties (ties get their mean rank); the sum of the wrong
+# predictions' ranks minus $n_\text{wrong}(n_\text{wrong} + 1)/2$ counts the (wrong, right) pairs
+# in which the wrong one is more uncertain (Mann–Whitney's $U$). Compare with
+# `dl.metrics.correctness_auroc` and with the chapter's results table.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+home, big = settings.datasets[0], settings.large_models[0]
+t_big = experiments.fitted_temperature(big, home, profile)
+big_test, truth = dl.bank.logits(home, big, "test", profile)
+per_image = dl.metrics.sample_statistics(big_test / t_big, truth)
+right, doubt = per_image["prediction"] == truth, per_image["uncertainty"]
+n_wrong, rank = (~right).sum(), pd.Series(doubt).rank()  # ties: mean rank
+u = rank[~right].sum() - n_wrong * (n_wrong + 1) / 2
+print(f"by hand: {u / (n_wrong * right.sum()):.4f}")
+print(f"duolib:  {dl.metrics.correctness_auroc(right, doubt):.4f}")
+row = singles.query("f_large == @big and split == 'test'").iloc[0]
+print(f"chapter: {row['auroc']:.4f} ({row['dataset']})")
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 3.2** *(interpret; about 15 minutes).* Why does the UQ-only Duo raise AUROC though
+# its predictions, and so its errors, are $f_\text{large}$'s own? Pair $f_\text{large}$ with its
+# dearest sidekick (the last of `dl.zoo.sidekicks(f_large, settings.zoo)`), take the three
+# systems of `experiments.selective_systems`, and count which share of $f_\text{large}$'s errors
+# lands among the 10% most uncertain predictions, by $f_\text{large}$'s own uncertainty and by
+# the UQ-only Duo's.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+home, big = settings.datasets[0], settings.large_models[0]
+side = dl.zoo.sidekicks(big, settings.zoo)[-1]  # the dearest sidekick
+uq, truth = experiments.selective_systems(big, side, "test", home, profile)
+errors = uq["f_large"][0] != truth  # the UQ-only Duo's errors too
+own = pd.Series(uq["f_large"][1]).rank(pct=True)[errors].mean()
+duo = pd.Series(uq["Duo: UQ only"][1]).rank(pct=True)[errors].mean()
+say(
+    r"$f_\text{large}$'s errors sit, on average, {{own:.1%}} of the way up "
+    r"its own uncertainty ranking and {{duo:.1%}} up the UQ-only Duo's: "
+    r"the Duo ranks them as {{word}} uncertain. AUROC measures just that.",
+    {"own": own, "duo": duo, "word": "more" if duo > own else "no more"},
+)
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 3.3** *(predict, then compute; about 10 minutes).* Dividing the logits by a
+# temperature $T$ leaves every prediction, and so the accuracy, unchanged. Predict: does it leave
+# the correctness AUROC of the softmax response unchanged too? Compute $f_\text{large}$'s AUROC
+# on the test split for temperatures from 0.25 to 16 and plot it against $T$.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+home, big = settings.datasets[0], settings.large_models[0]
+big_test, truth = dl.bank.logits(home, big, "test", profile)
+by_t = pd.Series(
+    {t: dl.evaluate(big_test / t, truth)["auroc"] for t in (0.25, 1, 4, 16)}
+)
+ax = by_t.plot(logx=True, marker="o", xlabel="T", ylabel="AUROC")
+figure(ax.figure)
+say(
+    r"Every $T$ keeps each prediction[[, yet the AUROC runs from "
+    r"{{low:.4f}} to {{high:.4f}}: $T$ re-orders the uncertainties]].",
+    {"low": by_t.min(), "high": by_t.max()},
+)
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 3.4** *(compute; about 15 minutes).* ECE by hand. Bin the temperature-scaled
+# $f_\text{large}$'s confidences on the test split into 15 equal-width bins $(l, u]$, compute
+# each bin's mean confidence and accuracy, and the ECE: the bins' absolute gaps averaged with
+# weights proportional to their sizes. Compare with `dl.metrics.ece`, and draw the reliability
+# diagram (accuracy against confidence per bin).
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+home, big = settings.datasets[0], settings.large_models[0]
+big_test, truth = dl.bank.logits(home, big, "test", profile)
+scaled = big_test / experiments.fitted_temperature(big, home, profile)
+per_image = dl.metrics.sample_statistics(scaled, truth)
+conf, right = per_image["confidence"], per_image["prediction"] == truth
+scored = pd.DataFrame({"confidence": conf, "accuracy": right})
+edges = pd.cut(conf, [k / 15 for k in range(16)])  # bins (lower, upper]
+per_bin = scored.groupby(edges, observed=True).transform("mean")
+by_hand = (per_bin["accuracy"] - per_bin["confidence"]).abs().mean()
+print(f"by hand {by_hand:.4f}, duolib {dl.metrics.ece(right, conf):.4f}")
+ax = per_bin.drop_duplicates().plot.scatter(x="confidence", y="accuracy")
+ax.axline((0, 0), slope=1, color="k", ls=":")
+figure(ax.figure)
+### END SOLUTION

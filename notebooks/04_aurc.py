@@ -234,3 +234,83 @@ say(
     """,
     quoted,
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises use the logit bank of the profile this chapter ran on and the variables the
+# chapter built (`systems`, `labels`, `gains`, `large`, ...). In the book each solution is
+# collapsed under "Show solution"; the student notebooks (see the Instructors page) have them
+# removed.
+
+# %% [markdown]
+# **Exercise 4.1** *(compute; about 10 minutes).* AURC by hand. For each system of the
+# risk–coverage figure (`systems` maps its name to its predictions and uncertainties; `labels`
+# holds the true classes), sort the predictions from most to least certain, compute the error
+# rate $r_k$ of the $k$ most certain ones for every $k$, and average over $k$: that is AURC. Do
+# the same for the oracle order (every correct prediction first) and subtract it to get E-AURC.
+# Compare both with `dl.metrics.aurc` and `dl.metrics.eaurc`. (Where uncertainties tie, duolib
+# averages over every order of the tied predictions; your sort picks one of them.)
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+by_hand = {}
+for name, (prediction, uncertainty) in systems.items():
+    wrong = prediction != labels
+    k = range(1, wrong.size + 1)  # how many predictions are accepted
+    aurc_mine = (wrong[uncertainty.argsort()].cumsum() / k).mean()
+    oracle_mine = (wrong[wrong.argsort()].cumsum() / k).mean()  # oracle
+    by_hand[name] = {"AURC": aurc_mine, "E-AURC": aurc_mine - oracle_mine}
+    by_hand[f"{name} (duolib)"] = {
+        "AURC": dl.metrics.aurc(~wrong, uncertainty),
+        "E-AURC": dl.metrics.eaurc(~wrong, uncertainty),
+    }
+pd.DataFrame(by_hand).T.round(5)
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 4.2** *(predict, then compute; about 15 minutes).* Two rankings bound every AURC
+# of $f_\text{large}$'s predictions. Predict, in terms of $f_\text{large}$'s accuracy, the AURC
+# of a blind ranking (every prediction equally uncertain) and of the oracle ranking. Then compute
+# both, and the share of the gap between them that $f_\text{large}$'s own uncertainties close,
+# and that the UQ-only Duo's uncertainties close (same predictions, the Duo's ranking).
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+large_correct = systems["f_large"][0] == labels
+order = dict(large=systems["f_large"][1], uq=systems["Duo: UQ only"][1])
+# Blind: every prediction tied. Oracle: every correct prediction first.
+order |= {"blind": 0.0 * labels, "oracle": ~large_correct}
+aurcs = {k: dl.metrics.aurc(large_correct, u) for k, u in order.items()}
+gap = (aurcs["blind"] - aurcs["oracle"]) or float("nan")  # NaN: no gap
+closed = {k: (aurcs["blind"] - v) / gap for k, v in aurcs.items()}
+word = "better" if closed["uq"] > closed["large"] else "no better"
+say(r"""
+    Blind ranking: AURC {{blind:.4f}}; oracle {{oracle:.4f}}.[[ Of the gap,
+    $f_\text{large}$'s uncertainties close {{c.large:.0%}}, the UQ-only
+    Duo's {{c.uq:.0%}}: the sidekick ranks the predictions {{word}}.]]""",
+    aurcs, c=closed, word=word)  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 4.3** *(interpret; about 15 minutes).* On the split of the risk–coverage figure
+# (`panel`), find the cheapest sidekick whose weighted Duo with `large` lowers AURC beyond
+# bootstrap noise (its 95% interval in `gains` lies wholly below zero). Is it also the sidekick
+# with the largest gain? Which would you pick under a tight compute budget, and why?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+in_panel = gains.query("panel == @panel and f_large == @large")
+aurc_gains = in_panel.query("metric == 'aurc' and mode == 'weighted'")
+beyond = aurc_gains[aurc_gains["ci_high"] < 0].sort_values("flops_balance")
+best = aurc_gains.loc[aurc_gains["difference"].idxmin(), "f_small"]
+cheapest = dict(beyond.iloc[0]) if len(beyond) else dict.fromkeys(beyond)
+same = "the" if cheapest["f_small"] == best else "not the"
+say(r"""
+    {{k}} of {{n}} sidekicks lower the AURC of {{large}} beyond bootstrap
+    noise (a 95% interval below 0) on {{where}}; the largest gain comes from
+    {{best}}.[[ The cheapest of them, {{c.f_small}} (FLOPs balance
+    {{c.flops_balance:.3f}}), is {{same}} one with the largest gain.]]""",
+    k=len(beyond), n=len(aurc_gains), large=large, where=where, best=best,
+    c=cheapest, same=same)  # fmt: skip
+### END SOLUTION

@@ -218,3 +218,82 @@ say(
     """,
     sac | {"m": match},
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises use the logit bank of the profile this chapter ran on and the variables the
+# chapter built (`table`, `gains`, `large`, `settings`, ...). In the book each solution is
+# collapsed under "Show solution"; the student notebooks (see the Instructors page) have them
+# removed.
+
+# %% [markdown]
+# **Exercise 5.1** *(compute; about 10 minutes).* SAC@98 by hand. Take `large` and one of its
+# sidekicks on the test split of the profile's first dataset
+# (`experiments.selective_systems` gives each system's predictions and uncertainties). From the
+# risk–coverage curve (`dl.metrics.risk_coverage`: coverage, accepted and errors at each
+# threshold), find the largest coverage whose selective risk is at most 2%, and compare it with
+# `dl.metrics.sac`. Why compare counts (`errors`, `accepted`) rather than `1 - risk >= 0.98`?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+sidekick = dl.zoo.sidekicks(large, settings.zoo)[-1]  # any one will do
+chosen, test_labels = experiments.selective_systems(
+    large, sidekick, "test", settings.datasets[0], settings
+)
+for name, (prediction, uncertainty) in chosen.items():
+    correct = prediction == test_labels
+    curve = dl.metrics.risk_coverage(correct, uncertainty)
+    # Risk <= 1/50 in integers: 1 - 0.98 is not exactly 0.02 in floats.
+    meets = 50 * curve.errors <= curve.accepted
+    by_hand = curve.coverage[meets].max(initial=0.0)
+    duolib_sac = dl.metrics.sac(correct, uncertainty, accuracy=0.98)
+    print(f"{name:13} by hand {by_hand:.4f}, duolib {duolib_sac:.4f}")
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 5.2** *(predict, then compute; about 15 minutes).* Predict: as the target
+# selective accuracy rises from 90% to 99%, does a weighted Duo add more or less coverage over
+# its $f_\text{large}$? Then compute, from `table`, the median over all weighted Duos of "Duo's
+# SAC minus its $f_\text{large}$'s SAC" at each target (columns `sac_90` to `sac_99`), per
+# split, and plot it against the target.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+levels = {dl.metrics.sac_key(a): f"{a:.0%}" for a in dl.metrics.SAC_LEVELS}
+key = ["dataset", "split", "f_large"]
+single_sac = table[table["mode"] == "single"].set_index(key)[list(levels)]
+duo_sac = table[table["mode"] == "weighted"].set_index(key)[list(levels)]
+sac_gain = duo_sac - single_sac.reindex(duo_sac.index)
+median_gain = sac_gain.groupby("split").median().rename(columns=levels)
+axes = median_gain.T.plot(marker="o", xlabel="target selective accuracy")
+axes.set_ylabel("median coverage gain of a Duo")
+figure(axes.figure)
+peak = median_gain.loc["test"]
+say("On the test split, the median gain {{verdict}}.", verdict=(
+    f"peaks at a target of {peak.idxmax()} ({peak.max():+.4f} coverage)"
+    if peak.max() > 0 else "is not positive at any target"))  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 5.3** *(interpret; about 15 minutes).* For every weighted Duo in `gains`, does AURC
+# say it improves on its $f_\text{large}$ (lower AURC), and does SAC@98 (higher coverage)? Count
+# the Duos on which the two metrics agree, and those whose SAC@98 does not move at all. Why can
+# a Duo lower AURC without raising SAC@98?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+duo_key = ["dataset", "split", "f_large", "f_small", "metric"]
+weighted_gains = gains.query("mode == 'weighted'").set_index(duo_key)
+per_duo = weighted_gains["difference"].unstack()  # one row per Duo, split
+aurc_says, sac_says = per_duo["aurc"] < 0, per_duo["sac_98"] > 0
+agree = int((aurc_says == sac_says).sum())
+aurc_only = int((aurc_says & ~sac_says).sum())
+flat = int((aurc_says & (per_duo["sac_98"] == 0)).sum())
+say(r"""
+    AURC and SAC@98 agree on whether a weighted Duo improves on its
+    $f_\text{large}$ for {{agree}} of {{n}} Duos (one per split). For
+    {{aurc_only}}, only AURC sees an improvement; SAC@98 does not move at
+    all for {{flat}} of these.""", agree=agree, n=len(per_duo),
+    aurc_only=aurc_only, flat=flat)  # fmt: skip
+### END SOLUTION

@@ -285,3 +285,85 @@ say(
     words=words,
     n=n,
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises use the logit bank of the profile this chapter ran on and the variables the
+# chapter built: `dataset`, `base` (the single model) and `greedy` (its greedy soup's bank
+# name), set at the top of the chapter, then `duos`, `test`, ... In the book each solution is
+# collapsed under "Show solution"; the student notebooks (see the Instructors page) have them
+# removed.
+
+# %% [markdown]
+# **Exercise 6.1** *(predict, then compute; about 10 minutes).* A Duo's sidekick gets the
+# weight $w_\text{small}$ on its logits; the sidekick's logits are the same whether its
+# $f_\text{large}$ is the single model or the greedy soup, so the two weights compare directly.
+# Predict: next to the soup, does a sidekick get more or less weight than next to the single
+# model? Fit both Duos for every sidekick of `base` (`dl.experiments.fitted_duo`), plot both
+# weights per sidekick and count. Why would a better $f_\text{large}$ change the weight?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+sidekick_weight = pd.DataFrame(columns=list(duos), dtype=float)
+for small in dl.zoo.sidekicks(base, settings.zoo):
+    for label, large in duos.items():
+        fitted = dl.experiments.fitted_duo(large, small, dataset, settings)
+        sidekick_weight.loc[small, label] = fitted.w_small
+axes = sidekick_weight.plot.barh(xlabel="weight of the sidekick")
+figure(axes.figure)
+next_to_single, next_to_soup = sidekick_weight.T.to_numpy()
+say("""
+    Next to the greedy soup, {{less}} of {{n}} sidekicks get a smaller
+    weight than next to the single model, {{more}} a larger one.""",
+    n=len(sidekick_weight), less=int((next_to_soup < next_to_single).sum()),
+    more=int((next_to_soup > next_to_single).sum()))  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 6.2** *(interpret; about 15 minutes).* Is the greedy soup better than the single
+# model beyond bootstrap noise? Score both (temperature-scaled) on the same resampled test
+# examples with `dl.claims.paired_bootstrap` and read the 95% intervals of the differences in
+# accuracy, correctness AUROC and SAC@98. What would you conclude from the point estimates alone?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+soup_stats = {}  # per-example statistics of each temperature-scaled model
+for model in (greedy, base):
+    t = dl.experiments.fitted_temperature(model, dataset, settings)
+    logits_test, truth = bank.logits(dataset, model, "test", settings)
+    soup_stats[model] = dl.metrics.sample_statistics(logits_test / t, truth)
+soup_gain = dl.claims.paired_bootstrap(*soup_stats.values(), samples=200)
+side = soup_gain["ci_low"].gt(0).astype(int) - soup_gain["ci_high"].lt(0)
+soup_gain["is"] = side.map({1: "better", 0: "within noise", -1: "worse"})
+say(r"""
+    Greedy soup minus single model: accuracy {{accuracy.difference:+.4f}}
+    ({{accuracy.is}}),[[ AUROC {{auroc.difference:+.4f}} ({{auroc.is}}),]]
+    SAC@98 {{sac_98.difference:+.4f}} ({{sac_98.is}}).""",
+    soup_gain.set_index("metric").T.to_dict())  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 6.3** *(interpret; about 10 minutes).* Soup or sidekick? The soup buys accuracy
+# with training time (every ingredient is a fine-tuning run) at no test-time cost; a Duo of the
+# single model buys it with a sidekick's training and test-time compute. From `test`, find how
+# many of the single model's Duos are at least as accurate as the greedy soup, and the cheapest
+# of them at test time. Which would you deploy on a phone, and which with a tight training
+# budget?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+numbers = test.set_index("method").select_dtypes("number")
+soup = numbers.loc["greedy soup"] - numbers.loc["single model"]
+single_duos = test[test["method"] == "Duo: single + sidekick"]
+soup_accuracy = numbers.loc["greedy soup", "accuracy"]
+reach = single_duos[single_duos["accuracy"] >= soup_accuracy]
+cheapest = reach.nsmallest(1, "gflops").to_dict("records")
+cheapest = (cheapest or [dict.fromkeys(reach)])[0]  # None: no such Duo
+say(r"""
+    The greedy soup changes accuracy by {{soup.accuracy:+.4f}} for {{took}}
+    more training, at no test-time cost. {{k}} of {{n}} Duos of the single
+    model are at least as accurate[[; the cheapest adds {{c.f_small}}]].""",
+    k=len(reach), n=len(single_duos), c=cheapest, soup=dict(soup),
+    took=dl.chapter.duration(soup["train_seconds"]))  # fmt: skip
+### END SOLUTION

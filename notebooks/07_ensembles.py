@@ -427,3 +427,85 @@ say(
     """,
     same=same,
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises use the logit bank of the profile this chapter ran on and the variables the
+# chapter built: `dataset`, `members` and `base` (the ensemble's members and its first one),
+# set at the top of the chapter, then `ensembles`, `table2_rows`, ... In the book each solution
+# is collapsed under "Show solution"; the student notebooks (see the Instructors page) have them
+# removed.
+
+# %% [markdown]
+# **Exercise 7.1** *(predict, then compute; about 15 minutes).* A Duo of equals. Take the two
+# members of the first two-member ensemble in `ensembles` and fit a Duo with the second as the
+# first's "sidekick" (a FLOPs balance of 1). The ensemble's logits are
+# $(z_1 + z_2) / (2T)$, with $T$ its temperature (`ensembles` rows hold it): predict the Duo's
+# two weights from $T$ before fitting. Then fit, and compare the Duo's test NLL and accuracy with
+# the ensemble's. Why can the Duo's *validation* NLL never be worse than the ensemble's?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+two = next(row for row in ensembles if row["size"] == 2)
+pair = two["members"].split("+")
+equal_duo = experiments.fitted_duo(*pair, dataset, settings)
+duo_of_two = tables.duo_row(*pair, "test", dataset, settings)
+say(r"""
+    The Duo of {{a}} and {{b}} gives them weights {{w1:.3f}} and
+    {{w2:.3f}}; the ensemble of the same two gives each $1/(2T)$ =
+    {{half:.3f}}. Test NLL: Duo {{duo.nll:.4f}}, ensemble {{de.nll:.4f}};
+    accuracy {{duo.accuracy:.4f}} and {{de.accuracy:.4f}}. On validation the
+    Duo cannot do worse: the ensemble's weights are among its choices.""",
+    a=pair[0], b=pair[1], w1=equal_duo.w_large, w2=equal_duo.w_small,
+    half=1 / (2 * two["temperature"]), duo=duo_of_two, de=two)  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 7.2** *(compute; about 10 minutes).* From `table2_rows` (every Duo of the profile
+# with its test accuracy and GFLOPs, and every ensemble), find the Duos at least as accurate as
+# the average two-member ensemble, and the cheapest of them at test time. How does its compute
+# compare with the ensemble's?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+all_rows = pd.DataFrame(table2_rows).eval("cost = gflops / @base_gflops")
+de2 = all_rows.query("method == 'DE (m=2)'").mean(numeric_only=True)
+every_duo = all_rows[all_rows["method"].str.contains("AD[", regex=False)]
+as_good = every_duo[every_duo["accuracy"] >= de2["accuracy"]]
+cheapest = as_good.nsmallest(1, "gflops").to_dict("records")
+cheapest = (cheapest or [dict.fromkeys(as_good)])[0]  # None: no such Duo
+than = "less" if (cheapest["cost"] or 0) < de2["cost"] else "more"
+say(r"""
+    {{k}} of {{n}} Duos are at least as accurate as the average two-member
+    ensemble ({{de.accuracy:.4f}}, {{de.cost:.2f}} times the base model's
+    compute).[[ The cheapest, {{c.f_large}} + {{c.f_small}}, costs
+    {{c.cost:.2f}} times: {{than}} than the ensemble.]]""", k=len(as_good),
+    n=len(every_duo), de=dict(de2), c=cheapest, than=than)  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 7.3** *(interpret; about 15 minutes).* Room to improve. A combination of two models
+# can hardly be right where both are wrong. With `predicted` (each model's test predictions,
+# one column per model) and `best_small` (the sidekick of the most accurate Duo of Table 1),
+# compute how often the first member is right, how often the sidekick is, and how often at
+# least one of two models is right: two members, or the first member and the sidekick. Which
+# pair leaves a combination more room to improve on the first member? Is that what the two
+# partners' own accuracies suggest, and what does it say about their errors?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+test_truth = bank.logits(dataset, base, "test", settings)[1]
+right = predicted.eq(test_truth, axis=0)  # is each model right?
+solo, paired = right.mean(), right.apply(lambda r: r | right[base]).mean()
+rates = dict(alone=solo[base], sidekick=solo[best_small])
+rates |= dict(members=paired[members[1]], duo=paired[best_small])
+gap = rates["duo"] - rates["members"]
+rates["than"] = "more room than" if gap > 0 else "less room than"
+rates["than"] = "as much room as" if gap == 0 else rates["than"]
+say(r"""
+    Right on the test split: the first member {{alone:.1%}}, the sidekick
+    {{sidekick:.1%}}; either of two members {{members:.1%}}, either of the
+    member and the sidekick {{duo:.1%}}. The sidekick leaves a combination
+    {{than}} a second member does.""", rates)  # fmt: skip
+### END SOLUTION

@@ -379,3 +379,84 @@ say(
     summary,
     n=n,
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises read the logit bank of the profile this chapter ran on (named at its top), so
+# their answers depend on that profile. In the book each solution is collapsed under "Show
+# solution"; the student notebooks (see the Instructors page) have them removed.
+
+# %% [markdown]
+# **Exercise 8.1** *(predict, then compute; about 10 minutes).* IVON's sampled predictive
+# averages the softmax over $S$ weight samples, at the cost of $S$ forward passes. Before
+# computing, predict: does its test NLL fall at every step as $S$ grows, and from which $S$ (if
+# any) does it beat IVON's posterior mean, which costs one forward pass? Then plot NLL and ECE
+# against test-time compute from the chapter's `ivon_rows`, with the posterior mean as a
+# reference line, and check your prediction.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+det = ("IVON (deterministic)",)
+figure(dl.plots.metric_vs_cost(ivon_rows, ("nll", "ece"), lines=det))
+sampled = tables.method_means(ivon_rows, ("nll",)).drop(list(det))["nll"]
+beating = sampled.index[sampled < ivon["det"]["nll"]]
+first = f"from {beating[0]} on" if len(beating) else "at no S tried"
+steady = "does" if sampled.is_monotonic_decreasing else "does not"
+say(
+    "As $S$ grows, IVON's test NLL **{{steady}}** fall at every step. The "
+    "posterior mean (one forward pass) has NLL {{det.nll:.4f}}; sampling "
+    "beats it **{{first}}**.",
+    ivon, steady=steady, first=first,
+)  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 8.2** *(interpret; about 15 minutes).* Temperature scaling and the last-layer
+# Laplace approximation both change how confident the fine-tuned model is. On the test split,
+# is the Laplace base model over- or underconfident (its mean top-class probability against its
+# accuracy)? In which direction does each method move the mean confidence, and which ends
+# closest to its own accuracy? Explain why averaging softmaxes over sampled heads, as the
+# Laplace predictive does, can hardly make a model more confident.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+map_test, map_labels = bank.logits(dataset, laplace_base, split, settings)
+map_t = experiments.fitted_temperature(laplace_base, dataset, settings)
+la_test = dl.baselines.laplace_predictive(laplace_base, settings)[0][split]
+gap = {"raw": map_test, "scaled": map_test / map_t, "Laplace": la_test}
+for key, scores in gap.items():  # mean confidence minus accuracy
+    stats = dl.metrics.sample_statistics(scores, map_labels)
+    right = stats["prediction"] == map_labels
+    gap[key] = stats["confidence"].mean() - right.mean()
+say("Mean confidence minus accuracy (> 0: overconfident): raw "
+    "{{raw:+.4f}}, scaled {{scaled:+.4f}}, Laplace {{Laplace:+.4f}}; "
+    "closest to calibrated: **{{best}}**. Averaging sampled softmaxes "
+    "spreads probability, lowering confidence; $T$ moves it either way.",
+    gap, best=min(gap, key=lambda k: abs(gap[k])))  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 8.3** *(explore; about 15 minutes).* Bayesian methods and Duos need not be rivals.
+# Fit a Duo whose sidekick is IVON's posterior mean: the same architecture as the base model, so
+# the pair costs two forward passes. Predict the two weights first: which member should get
+# more? Then compare the pair's test NLL with the temperature-scaled base model, IVON with the
+# most samples and the chapter's Asymmetric Duos (the chapter's `ivon` dictionary holds their
+# means), and say which you would deploy at which compute.
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+pair_names = (ivon_base, ivon_name)  # f_large: AdamW; sidekick: IVON
+pair_val = [bank.logits(dataset, m, "val", settings) for m in pair_names]
+pair_test = [bank.logits(dataset, m, split, settings) for m in pair_names]
+pair = dl.fit_duo(pair_val[0][0], pair_val[1][0], pair_val[0][1])
+pair_logits = pair.combine(pair_test[0][0], pair_test[1][0])
+pair_nll = dl.evaluate(pair_logits, pair_test[0][1])["nll"]
+say(
+    "Weights: AdamW model {{w_large:.3f}}, IVON's posterior mean "
+    "{{w_small:.3f}}. Test NLL (forward passes): the pair {{nll:.4f}} "
+    "(2), the base {{base.nll:.4f}} (1), IVON {{most.nll:.4f}} "
+    "({{most_samples}}), the Duos {{duo.nll:.4f}} ({{duo_cost:.2f}}).",
+    ivon, w_large=pair.w_large, w_small=pair.w_small, nll=pair_nll,
+)  # fmt: skip
+### END SOLUTION

@@ -153,3 +153,84 @@ say(
     if 2 * same >= len(verdicts)
     else "depends on",
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises read the logit bank of the profile this chapter ran on (named at its top), so
+# their answers depend on that profile. In the book each solution is collapsed under "Show
+# solution"; the student notebooks (see the Instructors page) have them removed.
+
+# %% [markdown]
+# **Exercise 9.1** *(predict, then compute; about 10 minutes).* The softmax response
+# $1 - \max_c p_c$ looks at the top class only, the entropy at every class. For the profile's
+# first Duo (the first pair of `experiments.duo_pairs`), predict how similarly the two scores
+# order the test examples. Then compute both with `dl.predict(..., uncertainty=...)`, plot one
+# against the other and compute their Spearman rank correlation. Why can a ranking metric
+# (AUROC, AURC, SAC) differ between the two scores only where their orders differ?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+dataset = dl.profiles.get(profile).datasets[0]
+pair = experiments.duo_pairs(profile)[0]  # (f_large, sidekick)
+duo = experiments.fitted_duo(*pair, dataset, profile)
+logits = [dl.bank.logits(dataset, m, "test", profile)[0] for m in pair]
+scores = pd.DataFrame()
+for kind in ("softmax", "entropy"):
+    scores[kind] = dl.predict(*logits, duo, uncertainty=kind)[1]
+figure(sns.relplot(scores, x="softmax", y="entropy", s=10).figure)
+say("Spearman's rank correlation of the two scores: **{{rho:.3f}}**. "
+    "AUROC, AURC and SAC read the uncertainties only through the order "
+    "they put the examples in, so they can differ only where it does.",
+    rho=scores.corr(method="spearman").iloc[0, 1])  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 9.2** *(predict, then compute; about 15 minutes).* Dividing the logits by a
+# temperature $T$ changes no predicted class. Does it change the correctness AUROC? Predict it
+# for the softmax response and for the entropy, then compute the AUROC of the first Duo's
+# $f_\text{large}$ alone at $T$ = 0.25, 0.5, 1, 2 and 4 with each score
+# (`dl.evaluate(..., uncertainty_kind=...)`) and plot it against $T$. Which score is the more
+# sensitive, and why can neither order of the examples stay fixed in general?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+dataset, large = gains["softmax"].iloc[0][["dataset", "f_large"]]
+logits, labels = dl.bank.logits(dataset, large, "test", profile)
+sweep = pd.DataFrame(index=[0.25, 0.5, 1, 2, 4])  # temperatures
+for kind in ("softmax", "entropy"):
+    sweep[kind] = [
+        dl.evaluate(logits / t, labels, uncertainty_kind=kind)["auroc"]
+        for t in sweep.index
+    ]
+figure(sweep.plot(marker="o", logx=True, xlabel="T", ylabel="AUROC").figure)
+say("AUROC spread (max minus min) over these temperatures: softmax "
+    "response {{softmax:.4f}}, entropy {{entropy:.4f}}. Dividing by $T$ "
+    "reweighs each example's gaps to its top class: that can reorder them.",
+    **(sweep.max() - sweep.min()))  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 9.3** *(interpret; about 10 minutes).* A verdict comes from thresholds
+# (`claims.verdict`: "holds" needs at least 75% of Duos improved and none significantly worse,
+# "holds only in part" at least 50%). In the chapter's `comparison` table, take the rows pooled
+# over splits (`split == "all"`): by how much does switching to the entropy change the fraction
+# of Duos that improve, for each metric and mode? Where a verdict changes, how many Duos moved:
+# is it a broad shift, or a few Duos crossing a threshold?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+improved = comparison[comparison["split"] == "all"].pivot_table(
+    index=["mode", "metric"], columns="uncertainty", values="improved"
+)
+change = (improved["entropy"] - improved["softmax"]).abs()
+differ = verdicts["entropy"] != verdicts["softmax"]
+moved = change[differ].max()  # NaN when no verdict changes
+word = ("significance alone" if moved == 0 else "a broad shift"
+        if moved > 0.15 else "a few crossing a threshold")  # fmt: skip
+say("With the entropy, {{k}} of {{n}} verdicts change[[; where one does, "
+    "the fraction of Duos improved moves by at most {{moved:.0%}} of "
+    "{{duos}} comparisons (Duo and split): **{{word}}**]].",
+    k=int(differ.sum()), n=len(differ), moved=moved,
+    duos=comparison["duos"].max(), word=word)  # fmt: skip
+### END SOLUTION

@@ -192,3 +192,84 @@ say(
     proxy=proxy,
     slow=slow,
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises read the measurements this chapter made on the profile it ran on (named at its
+# top) and on this machine, so their answers depend on both. In the book each solution is
+# collapsed under "Show solution"; the student notebooks (see the Instructors page) have them
+# removed.
+
+# %% [markdown]
+# **Exercise 10.1** *(predict, then compute; about 10 minutes).* A Duo runs its two members one
+# after the other on the same batch. Predict each Duo's throughput from its members' measured
+# throughputs in the chapter's table `measured`, assuming that times per image add up:
+# $1 / (1/r_\text{large} + 1/r_\text{small})$ for throughputs $r$. Then compare with the Duo's
+# measured throughput. Does the assumption hold on this machine?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+seconds = 1 / measured.set_index("system")["images/s"]  # per image
+pairs = measured.loc[measured["kind"] == "Duo", ["system", "images/s"]]
+members = pairs["system"].str.split(" + ", regex=False)
+pairs["predicted"] = [1 / seconds[names].sum() for names in members]
+ratio = pairs["images/s"] / pairs["predicted"]
+grid = sns.catplot(x=ratio.to_numpy(), y=pairs["system"], kind="bar")
+figure(grid.refline(x=1).set(xlabel="measured / predicted images/s").figure)
+word = "close to" if abs(ratio.median() - 1) <= 0.1 else "more than"
+if ratio.median() > 1.1:  # in turn, members cannot beat their summed times
+    word = "less than (impossible for members run in turn: timing noise)"
+say("Median of measured over predicted throughput: {{median:.2f}}. On "
+    "this machine a Duo's time per image is **{{word}}** the sum of its "
+    "members' times.", median=ratio.median(), word=word)  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 10.2** *(compute; about 10 minutes).* The chapter measured every system at one
+# batch size. Measure the throughput of the profile's first $f_\text{large}$ with
+# `throughput.images_per_second` at batch size 1, at an eighth of the profile's batch size and
+# at the full one (3 timed repeats each, mixed precision where the chapter used it), and plot
+# images/s against batch size. How many times more images per second does batching buy, and
+# why?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+large = dl.profiles.get(profile).large_models[0]
+batch = dl.profiles.get(profile).throughput[0]  # the chapter's batch size
+sizes = sorted({1, max(2, batch // 8), batch})
+rates = [throughput.images_per_second(large, size, repeats=3, amp=on_gpu)
+         for size in sizes]  # fmt: skip
+grid = sns.relplot(x=sizes, y=rates, kind="line", marker="o")
+grid.set(xscale="log", yscale="log", xlabel="batch size", ylabel="images/s")
+figure(grid.figure)
+say("From batch size 1 to {{batch}}, {{model}} processes **{{gain:.1f}} "
+    "times** as many images per second. Each call's fixed costs (Python, "
+    "kernel launches) are shared by the batch's images, and larger matrix "
+    "products keep the hardware busier.",
+    batch=batch, model=large, gain=rates[-1] / rates[0])  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 10.3** *(interpret; about 10 minutes).* Suppose a deployment allows at most 1.5
+# times the time per image of $f_\text{large}$ alone. Which Duos fit this budget if you judge
+# by FLOPs (the table's FLOPs ratio, $1 + \text{FB}$), and which by measured time (its
+# slowdown)? Do the two choices agree, and which would you trust when picking a sidekick for
+# this machine?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+duo_rows = measured[measured["kind"] == "Duo"].set_index("system")
+by_flops = set(duo_rows.index[duo_rows["FLOPs ratio"] <= 1.5])  # budget
+by_time = set(duo_rows.index[duo_rows["slowdown"] <= 1.5])
+faster = int((duo_rows["slowdown"] < 1).sum()) or None  # timing noise
+say("Within budget: {{flops}} of {{n}} Duos by FLOPs, {{time}} by time"
+    "[[; by FLOPs only: {{slow}}]][[; by time only: {{fast}}]]. FLOPs and "
+    "the clock **{{agree}}**[[; {{faster}} Duos were timed faster than "
+    "their $f_\\text{large}$ alone, which is noise]]. A budget is in time: "
+    "judge by the clock, on the target machine, with enough repeats.",
+    n=len(duo_rows), flops=len(by_flops), time=len(by_time),
+    slow=", ".join(sorted(by_flops - by_time)) or None,
+    fast=", ".join(sorted(by_time - by_flops)) or None, faster=faster,
+    agree="agree" if by_flops == by_time else "disagree")  # fmt: skip
+### END SOLUTION

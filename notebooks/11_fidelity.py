@@ -237,3 +237,84 @@ say(
     fit=fit,
     noise=noise,
 )
+
+# %% [markdown]
+# ## Exercises
+#
+# The exercises read the logit bank of the profile this chapter ran on (named at its top), so
+# their answers depend on that profile. In the book each solution is collapsed under "Show
+# solution"; the student notebooks (see the Instructors page) have them removed.
+
+# %% [markdown]
+# **Exercise 11.1** *(predict, then compute; about 10 minutes).* A hundred predictions, ranked
+# by uncertainty, of which only the two most uncertain are wrong. Predict SAC@98 (the largest
+# coverage whose selective accuracy is at least 98%) as duolib computes it and as the released
+# code does, then compute both with `dl.metrics.sac` and `dl.reference.sac` (with and without
+# its `threshold_bug`). Then read the chapter's `sac_threshold` row of `measured`: does the bug
+# change SAC@98 for this profile's Duos?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+toy = (np.arange(100) < 98, np.arange(100) / 100, 0.98)  # see the statement
+sac_row = measured.set_index("difference").loc["sac_threshold"]
+verdict = "it never bites" if sac_row["effect"] == 0 else "it bites"
+say("SAC@98 of the toy: duolib {{duolib:.2f}}, released {{released:.2f}}, "
+    "released without the float bug {{fixed:.2f}}. At full coverage the "
+    "accuracy is exactly 98%, which the released target 0.9800000000000001 "
+    "refuses. For this profile's {{systems}} the bug changes SAC@98 by "
+    "{{effect:+.5f}} on average: **{{verdict}}**.",
+    duolib=dl.metrics.sac(*toy), released=dl.reference.sac(*toy),
+    fixed=dl.reference.sac(*toy, threshold_bug=False),
+    systems=sac_row["systems"], effect=sac_row["effect"],
+    verdict=verdict)  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 11.2** *(interpret; about 15 minutes).* Break the Duo: give the profile's first
+# $f_\text{large}$ itself as its sidekick. Before fitting, predict $w_\text{large} +
+# w_\text{small}$, and whether the fit can tell the two weights apart. Fit it with `dl.fit_duo`
+# on the validation split, compare the sum with $1/T$ of the temperature-scaled model
+# (`dl.fit_temperature`), and compute the validation NLL with the two weights swapped. What do
+# a Duo's weights mean when its members agree?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+twin_data = dl.profiles.get(profile).datasets[0]
+val = dl.bank.logits(twin_data, useless["f_large"][0], "val", profile)
+twin = dl.fit_duo(val[0], *val)  # f_large twice, then the labels
+twin_t = dl.fit_temperature(*val)
+say("Fitted weights {{w_large:.4f}} + {{w_small:.4f}} = {{total:.4f}}, "
+    "against $1/T$ = {{inverse_t:.4f}}; validation NLL {{val_nll:.6f}}, "
+    "temperature-scaled model {{t_nll:.6f}}. With identical members the "
+    "Duo's logits are $(w_\\text{large} + w_\\text{small}) "
+    "f_\\text{large}$: the NLL sees only the sum, whose best value is "
+    "$1/T$; the split is wherever the solver stops (it starts from "
+    "$f_\\text{large}$ alone), so it means nothing.", vars(twin),
+    total=twin.w_large + twin.w_small, inverse_t=1 / twin_t,
+    t_nll=dl.evaluate(val[0] / twin_t, val[1])["nll"])  # fmt: skip
+### END SOLUTION
+
+# %% [markdown]
+# **Exercise 11.3** *(explore; about 10 minutes).* Ties in uncertainty make the released AURC
+# depend on the order of the test examples. Round the softmax response of the profile's first
+# $f_\text{large}$ (its raw test logits) to two decimals, as a coarse output format would, then
+# compute the released AURC (`dl.reference.aurc`) on 20 random orders of the test examples and
+# duolib's (`dl.metrics.aurc`) once. How large is the spread due to the order alone, and where
+# does duolib's value fall?
+
+# %% tags=["solution", "hide-cell"]
+### BEGIN SOLUTION
+tie_data = dl.profiles.get(profile).datasets[0]
+tie_test = dl.bank.logits(tie_data, useless["f_large"][0], "test", profile)
+tie_stats = dl.metrics.sample_statistics(*tie_test)  # softmax response
+correct = tie_stats["prediction"] == tie_stats["labels"]
+coarse = np.round(tie_stats["uncertainty"], 2)  # two decimals: ties
+orders = np.random.default_rng(0).random((20, len(coarse))).argsort(1)
+released = [dl.reference.aurc(correct[o], coarse[o]) for o in orders]
+say("Over 20 orders of the test examples (whose uncertainties take "
+    "{{distinct}} values) the released AURC runs from {{min:.5f}} to "
+    "{{max:.5f}}; duolib's, the expectation over all orders of each block "
+    "of ties, is {{ours:.5f}} whatever the order.",
+    pd.Series(released).describe().to_dict(), distinct=len(set(coarse)),
+    ours=dl.metrics.aurc(correct, coarse))  # fmt: skip
+### END SOLUTION

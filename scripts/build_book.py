@@ -6,7 +6,8 @@ Steps:
 1. Stage the book source in ``_build/src``: ``_config.yml``, ``_toc.yml``, ``book/`` and, for each
    ``notebooks/NN_topic.py`` (the source of truth), a notebook converted by jupytext. Staging keeps
    the ``.py``/``.ipynb`` pair of ``notebooks/`` away from Sphinx, which refuses two files of one
-   name.
+   name. The exercises' solution cells get the label "Show solution" for their collapsed toggle
+   and lose nbgrader's marker lines.
 2. Execute each staged notebook in place with papermill (``-p profile PROFILE``), timing it.
    A failing notebook stops the build with its name, the failing cell and the error.
 3. ``jupyter-book build`` with warnings as errors into ``_build/html``.
@@ -50,9 +51,27 @@ def stage() -> list[Path]:
             "display_name": "Python 3",
             "language": "python",
         }
+        label_solutions(notebook)
         jupytext.write(notebook, target)
         staged.append(target)
     return staged
+
+
+# The exercises' solutions (cells tagged ``solution``, and ``hide-cell``) are collapsed in the
+# book under this label instead of myst-nb's "Show code cell content".
+SOLUTION_PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
+# nbgrader's markers around each solution: for scripts/make_student.py, not for the reader.
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def label_solutions(notebook) -> None:
+    """Give every cell tagged ``solution`` the myst-nb cell metadata of its toggle's label, and
+    drop its marker lines from what the book shows."""
+    for cell in notebook.cells:
+        if "solution" in cell.metadata.get("tags", []):
+            cell.metadata.setdefault("mystnb", {}).update(SOLUTION_PROMPTS)
+            lines = cell.source.splitlines()
+            cell.source = "\n".join(x for x in lines if x.strip() not in SOLUTION_MARKERS)
 
 
 def execute(notebook: Path, profile: str) -> float:

@@ -45,6 +45,9 @@ def test_the_rehearsal_is_the_paper_profile_at_toy_size():
     assert set(rehearsal.zoo) | set(rehearsal.baselines.ensemble_members) <= paper_models
     assert paper.generated_data is None and rehearsal.generated_data
     sizes_only = {"recipe", "dataset_recipes", "baselines", "zoo", "large_models", "throughput"}
+    sizes_only |= {"sidekick_candidates"}
+    # The rehearsal's candidates are paper candidates: the same variants of the same models.
+    assert set(rehearsal.sidekick_candidates) <= set(paper.sidekick_candidates)
     described = {"name", "description", "runs_on", "expected_minutes", "generated_data"}
     differing = {
         f.name for f in fields(paper) if getattr(paper, f.name) != getattr(rehearsal, f.name)
@@ -71,6 +74,8 @@ def test_colab_is_the_paper_profile_on_caltech_with_a_small_pretrained_zoo():
     assert colab.recipe.hflip and colab.recipe.lr_range == paper.recipe.lr_range
     assert colab.recipe.ft_epochs < paper.recipe.ft_epochs
     sizes_only = {"recipe", "dataset_recipes", "baselines", "zoo", "large_models", "datasets"}
+    sizes_only |= {"sidekick_candidates"}
+    assert set(colab.sidekick_candidates) <= set(paper.sidekick_candidates)
     described = {"name", "description", "runs_on", "expected_minutes", "gpu"}
     differing = {f.name for f in fields(paper) if getattr(paper, f.name) != getattr(colab, f.name)}
     assert differing <= sizes_only | described

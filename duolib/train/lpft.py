@@ -8,7 +8,8 @@ over ``recipe.trials`` trials and the best by validation accuracy is kept.
 
 The linear probe and every trial are cached on their own (``finetune_trials``), so a longer
 search (the soup ingredients of ``duolib.baselines.soups``) reuses the zoo's trials; ``name@k``
-trains an independent replica (seed + k) and ``name:ivon`` fine-tunes with the IVON optimizer
+trains an independent replica (seed + k), ``name:ivon`` fine-tunes with the IVON optimizer and
+``name:scratch`` runs the same recipe from random weights, without pretraining
 (``duolib.members``). Demo models are first pretrained from scratch on the generated
 pretraining task (``pretrained``); paper models load their published weights.
 """
@@ -231,11 +232,19 @@ def _linear_probed(
     train_set,
     val_set,
     rt: Runtime,
+    scratch: bool = False,
 ):
-    """The pretrained model with the linear-probed head (the head is cached under ``key``)."""
+    """The pretrained model (``scratch``: randomly initialised) with the linear-probed head (the
+    head is cached under ``key``)."""
     recipe = settings.recipe_for(dataset)
-    model, pre_meta = pretrained(architecture, settings, rt, seed=seed)
-    zoo.replace_classifier(model, len(train_set.classes))
+    if scratch:  # random weights, drawn from the member's seed
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            model = zoo.build(architecture, len(train_set.classes))
+        pre_meta = {"pretraining": "none (trained from scratch on the task)", "seconds": 0.0}
+    else:
+        model, pre_meta = pretrained(architecture, settings, rt, seed=seed)
+        zoo.replace_classifier(model, len(train_set.classes))
     model = model.to(rt.device)
 
     def train(run: Runtime):
@@ -298,7 +307,7 @@ def finetune_trials(
     ``seconds`` (fine-tuning wall time), the LP and pretraining times and ``directory``.
     """
     member = members.parse(name)
-    if member.method not in ("lpft", "ivon"):
+    if member.method not in ("lpft", "ivon", "scratch"):
         raise ValueError(f"{name!r} is not trained by fine-tuning; see duolib.baselines.soups")
     settings = profiles.get(profile)
     dataset = dataset or settings.datasets[0]
@@ -341,6 +350,7 @@ def finetune_trials(
         TRAIN_VERSION,
         data.glyphs.GENERATOR_VERSION,
         *data.cache_key_parts(dataset, settings, preprocessing),
+        *(("scratch",) if member.method == "scratch" else ()),  # absent from older keys
     )
     probed: dict = {}  # the linear-probed model, built only if some trial must be trained
 
@@ -355,6 +365,7 @@ def finetune_trials(
                 train_set=train_set,
                 val_set=val_set,
                 rt=run,
+                scratch=member.method == "scratch",
             )
             state = cpu_state_dict(model)
             probed.update(model=model, meta=lp_meta, state=state)
