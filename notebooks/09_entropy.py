@@ -228,9 +228,9 @@ differ = verdicts["entropy"] != verdicts["softmax"]
 moved = change[differ].max()  # NaN when no verdict changes
 word = ("significance alone" if moved == 0 else "a broad shift"
         if moved > 0.15 else "a few crossing a threshold")  # fmt: skip
-say("With the entropy, {{k}} of {{n}} verdicts change[[; where one does, "
-    "the fraction of Duos improved moves by at most {{moved:.0%}} of "
-    "{{duos}} comparisons (Duo and split): **{{word}}**]].",
+say("With the entropy the verdict changes for {{k}} of {{n}} metric and "
+    "mode pairs[[; there the fraction of Duos improved moves by at most "
+    "{{moved:.0%}} of {{duos}} comparisons (Duo, split): **{{word}}**]].",
     k=int(differ.sum()), n=len(differ), moved=moved,
     duos=comparison["duos"].max(), word=word)  # fmt: skip
 ### END SOLUTION

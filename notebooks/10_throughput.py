@@ -218,8 +218,8 @@ ratio = pairs["images/s"] / pairs["predicted"]
 grid = sns.catplot(x=ratio.to_numpy(), y=pairs["system"], kind="bar")
 figure(grid.refline(x=1).set(xlabel="measured / predicted images/s").figure)
 word = "close to" if abs(ratio.median() - 1) <= 0.1 else "more than"
-if ratio.median() > 1.1:  # in turn, members cannot beat their summed times
-    word = "less than (impossible for members run in turn: timing noise)"
+if ratio.median() > 1.1:  # members run in turn should not beat their sum
+    word = "less than (unexpected for members run in turn: timing noise?)"
 say("Median of measured over predicted throughput: {{median:.2f}}. On "
     "this machine a Duo's time per image is **{{word}}** the sum of its "
     "members' times.", median=ratio.median(), word=word)  # fmt: skip
