@@ -339,23 +339,42 @@ def trend(
         rows = rows[rows["split"] == split]
     balance = rows["flops_balance"].to_numpy(dtype=float)
     gain = _sign(metric) * rows["difference"].to_numpy(dtype=float)
-    keep = np.isfinite(balance) & np.isfinite(gain)
-    balance, gain = balance[keep], gain[keep]
-    out: dict[str, float | str] = {"duos": int(balance.size)}
-    if balance.size < 3 or np.ptp(balance) == 0 or np.ptp(gain) == 0:
-        return out | {"rho": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-                      "verdict": "cannot be tested"}  # fmt: skip
-    rho = float(stats.spearmanr(balance, gain)[0])
+    found = rank_correlation(balance, gain, samples, seed, level)
+    out: dict[str, float | str] = {"duos": found.pop("n")}
+    if not np.isfinite(found["rho"]):
+        return out | found | {"verdict": "cannot be tested"}
+    low, high = found["ci_low"], found["ci_high"]
+    word = "grow" if low > 0 else "shrink" if high < 0 else "show no trend beyond noise"
+    return out | found | {"verdict": word}
+
+
+def rank_correlation(
+    x, y, samples: int = 2000, seed: int = 0, level: float = 0.95
+) -> dict[str, float]:
+    """Spearman's rank correlation of paired values, with a percentile interval from resampling
+    the pairs (``samples`` draws; resamples in which either side is constant are skipped).
+
+    Pairs with a missing value are dropped first. Returns ``rho``, ``ci_low``, ``ci_high`` and
+    ``n`` (the pairs kept); ``rho`` is NaN with fewer than 3 pairs or a constant side, and the
+    interval is NaN then or when ``samples`` is 0.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    x, y = x[keep], y[keep]
+    out = {"n": int(x.size), "rho": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return out
+    out["rho"] = float(stats.spearmanr(x, y)[0])
     rng = np.random.default_rng(seed)
     draws = []
     for _ in range(samples):
-        rows_drawn = rng.integers(0, balance.size, balance.size)
-        b, g = balance[rows_drawn], gain[rows_drawn]
-        if np.ptp(b) > 0 and np.ptp(g) > 0:  # a rank correlation needs variation in both
-            draws.append(stats.spearmanr(b, g)[0])
-    low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
-    word = "grow" if low > 0 else "shrink" if high < 0 else "show no trend beyond noise"
-    return out | {"rho": rho, "ci_low": float(low), "ci_high": float(high), "verdict": word}
+        rows = rng.integers(0, x.size, x.size)
+        if np.ptp(x[rows]) > 0 and np.ptp(y[rows]) > 0:  # a rank correlation needs variation
+            draws.append(stats.spearmanr(x[rows], y[rows])[0])
+    if draws:
+        low, high = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
+        out |= {"ci_low": float(low), "ci_high": float(high)}
+    return out
 
 
 # The paper's Figure 1 (right), as its released plot computes it (plot_notebooks/plot_3_%duos

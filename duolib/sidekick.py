@@ -31,10 +31,9 @@ import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
-from scipy import stats as scipy_stats
 from tqdm.auto import tqdm
 
-from . import bank, cache, members, metrics, profiles, zoo
+from . import bank, cache, claims, members, metrics, profiles, zoo
 from ._checks import check_labels, check_pair
 from .calibrate import fit_temperature
 from .duo import Duo, fit_duo
@@ -136,12 +135,17 @@ def rank(
         rows.append(row | pair_statistics(large_val, candidates_val[name], labels))
     table = pd.DataFrame(rows, columns=["sidekick", "gflops", *SCORES, "w_large", "w_small"])
     if rows:
-        key = table[score].fillna(-np.inf)
-        order = np.lexsort((table["gflops"].to_numpy(), -key.to_numpy()))
-        table = table.iloc[order].reset_index(drop=True)
+        table = table.iloc[_best_first(table, score)].reset_index(drop=True)
     over = tuple(name for name in candidates_val if name not in fits)
     choice = table["sidekick"].iloc[0] if rows else None
     return Recommendation(choice, score, float(budget_gflops), table, over, _why(table, score))
+
+
+def _best_first(table: pd.DataFrame, score: str) -> np.ndarray:
+    """The order of ``table``'s rows by ``score``, highest first (missing last), the cheaper of
+    equal scores first."""
+    key = table[score].fillna(-np.inf).to_numpy()
+    return np.lexsort((table["gflops"].to_numpy(), -key))
 
 
 def _why(table: pd.DataFrame, score: str) -> str:
@@ -351,31 +355,18 @@ def correlations(
     One row per (score, target): ``rho``, ``ci_low``, ``ci_high``, ``duos``. NaN where fewer
     than 3 Duos have both values or either is constant.
     """
-    rng = np.random.default_rng(seed)
-    n = len(table)
-    draws = [rng.integers(0, n, n) for _ in range(samples)] if n else []
     rows = []
     for score in scores:
         for target in targets:
             x = table[score].to_numpy(dtype=float)
             y = table[f"gain_{target}"].to_numpy(dtype=float)
-            rho = _spearman(x, y)
-            resampled = np.array([_spearman(x[d], y[d]) for d in draws])
-            low, high = _interval(resampled, level) if np.isfinite(rho) else (np.nan, np.nan)
-            keep = np.isfinite(x) & np.isfinite(y)
-            rows.append(
-                {"score": score, "target": target, "rho": rho, "ci_low": low, "ci_high": high,
-                 "duos": int(keep.sum())}
-            )  # fmt: skip
-    return pd.DataFrame(rows)
+            found = claims.rank_correlation(x, y, samples, seed, level)
+            rows.append({"score": score, "target": target, "duos": found.pop("n")} | found)
+    return pd.DataFrame(rows, columns=["score", "target", "rho", "ci_low", "ci_high", "duos"])
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    keep = np.isfinite(x) & np.isfinite(y)
-    x, y = x[keep], y[keep]
-    if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return np.nan
-    return float(scipy_stats.spearmanr(x, y)[0])
+    return claims.rank_correlation(x, y, samples=0)["rho"]
 
 
 def held_out_choice(
@@ -451,8 +442,7 @@ def at_budgets(
             within = group[group["flops_balance"] <= budget]
             if within.empty:
                 continue
-            key = within[score].fillna(-np.inf).to_numpy()
-            recommended = within.iloc[np.lexsort((within["gflops"].to_numpy(), -key))[0]]
+            recommended = within.iloc[_best_first(within, score)[0]]
             by_aurc = within.sort_values(["duo_aurc", "gflops"])
             best = by_aurc.iloc[0]
             median = by_aurc.iloc[(len(by_aurc) - 1) // 2]
