@@ -33,8 +33,30 @@ CLAIMS_VERSION = 2  # 2: a p_value column
 SUMMARY_COLUMNS = ("duos", "improved", "significant", "worse", "median_difference")
 
 
+def resampled(stats: dict, samples: int = 500, seed: int = 0) -> dict[str, np.ndarray]:
+    """Every metric of ``summarise`` on each of ``samples`` bootstrap resamples of the examples.
+
+    The resampled rows depend only on the number of examples and ``seed``, so systems scored on
+    the same examples are resampled alike: ``paired_bootstrap`` pairs them draw by draw, and a
+    reference shared by many comparisons (f_large beside each of its Duos) is resampled once.
+    """
+    n = len(stats["labels"])
+    rng = np.random.default_rng(seed)
+    draws: dict[str, np.ndarray] = {}
+    for i in range(samples):
+        rows = rng.integers(0, n, n)
+        for name, value in summarise({k: v[rows] for k, v in stats.items()}).items():
+            draws.setdefault(name, np.empty(samples))[i] = value
+    return draws
+
+
 def paired_bootstrap(
-    stats_a: dict, stats_b: dict, samples: int = 500, seed: int = 0, level: float = 0.95
+    stats_a: dict,
+    stats_b: dict,
+    samples: int = 500,
+    seed: int = 0,
+    level: float = 0.95,
+    resampled_b: dict | None = None,
 ) -> pd.DataFrame:
     """Bootstrap intervals for metric(a) - metric(b), both on the same resampled test examples.
 
@@ -46,19 +68,18 @@ def paired_bootstrap(
     differences))``). The normal approximation is deliberate: a p-value counted from a few
     hundred resamples cannot go below ~1/samples, too coarse to survive a multiplicity
     correction over many Duos.
+
+    ``resampled_b``: ``resampled(stats_b, samples, seed)``, when b is compared with several
+    systems (the same numbers, computed once).
     """
     if not np.array_equal(stats_a["labels"], stats_b["labels"]):
         raise ValueError("paired bootstrap needs both systems scored on the same labels")
     observed_a, observed_b = summarise(stats_a), summarise(stats_b)
-    n = len(stats_a["labels"])
-    rng = np.random.default_rng(seed)
-    draws = {name: np.empty(samples) for name in observed_a}
-    for i in range(samples):
-        rows = rng.integers(0, n, n)
-        a = summarise({k: v[rows] for k, v in stats_a.items()})
-        b = summarise({k: v[rows] for k, v in stats_b.items()})
-        for name in draws:
-            draws[name][i] = a[name] - b[name]
+    draws_b = resampled(stats_b, samples, seed) if resampled_b is None else resampled_b
+    if any(len(values) != samples for values in draws_b.values()):
+        raise ValueError(f"resampled_b holds other than {samples} resamples")
+    draws_a = resampled(stats_a, samples, seed)
+    draws = {name: draws_a[name] - draws_b[name] for name in observed_a}
     out = []
     for name, values in draws.items():
         values = values[np.isfinite(values)]
@@ -153,12 +174,12 @@ def _dataset_gains(
     key = cache.key("duo_gains", CLAIMS_VERSION, sorted(entries), uncertainty, samples, seed)
 
     def compute() -> pd.DataFrame:
-        singles = {}  # f_large alone, per (model, split): shared by all its Duos
+        singles = {}  # f_large alone and resampled, per (model, split): shared by its Duos
 
         def single(large, split):
             if (large, split) not in singles:
                 temperature = fitted_temperature(large, dataset, settings)
-                singles[large, split] = sample_statistics(
+                stats = sample_statistics(
                     settings,
                     dataset,
                     split,
@@ -166,6 +187,7 @@ def _dataset_gains(
                     temperature=temperature,
                     uncertainty=uncertainty,
                 )
+                singles[large, split] = stats, resampled(stats, samples, seed)
             return singles[large, split]
 
         tables = []
@@ -174,7 +196,10 @@ def _dataset_gains(
         for large, small, _, split, mode, duo_stats in tqdm(
             systems, total=total, desc=f"bootstrap {dataset}", leave=False
         ):
-            table = paired_bootstrap(duo_stats, single(large, split), samples=samples, seed=seed)
+            reference, reference_draws = single(large, split)
+            table = paired_bootstrap(
+                duo_stats, reference, samples=samples, seed=seed, resampled_b=reference_draws
+            )
             tables.append(
                 table.assign(
                     split=split,

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from .. import cache
 from ..metrics import macro_f1
+from . import epochs as shared_epochs
 from .ivon import ivon_optimizer
 from .runtime import (
     Runtime,
@@ -117,7 +118,12 @@ def run_epochs(
         # IVON reads the gradients inside sampled_params, before a GradScaler could unscale them.
         rt = Runtime(rt.device, None, rt.world_size, rt.rank)
     model = model.to(rt.device).to(memory_format=torch.channels_last)
-    # Augmentation runs before the model's own resize and crop (on the image as loaded).
+    # Augmentation runs before the model's own resize and crop (on the image as loaded). On the
+    # generated benchmark each augmented epoch is drawn once and shared by every model
+    # (``duolib.train.epochs``); elsewhere the loader augments on the fly.
+    shared = shared_epochs.shareable(train_set, augment, rt)
+    fingerprint = shared_epochs.fingerprint(train_set) if shared else None
+    base_set = train_set
     train_set = train_set.with_augmentation(augment) if augment is not None else train_set
     mean, std = normalisation(train_set)
     if ivon is None:
@@ -145,7 +151,13 @@ def run_epochs(
         trained.train()
         start = time.perf_counter()
         total_loss, seen = 0.0, 0
-        batches = loader(train_set, batch_size, True, seed, epoch, rt)
+        if shared:
+            batches = shared_epochs.batches(
+                *shared_epochs.augmented_epoch(base_set, augment, seed, epoch, rt, fingerprint),
+                batch_size,
+            )
+        else:
+            batches = loader(train_set, batch_size, True, seed, epoch, rt)
         # tqdm.auto's asyncio class calls iter() on what it wraps and tqdm iterates it again:
         # on a DataLoader that starts the workers twice and decodes batches that are thrown
         # away. Wrapping one iterator avoids it.

@@ -352,6 +352,9 @@ def finetune_trials(
         *data.cache_key_parts(dataset, settings, preprocessing),
         *(("scratch",) if member.method == "scratch" else ()),  # absent from older keys
     )
+    shares_epochs = isinstance(train_set, data.ArrayDataset) and (
+        randaugment(recipe.randaugment, recipe.hflip) is not None
+    )
     probed: dict = {}  # the linear-probed model, built only if some trial must be trained
 
     def linear_probed(run: Runtime):
@@ -386,6 +389,9 @@ def finetune_trials(
             *(("hflip",) if recipe.hflip else ()),  # absent from older keys, which had none
             recipe.batch_size,
             trial_seed,
+            # IVON's weight samples now follow each shared augmented epoch's draws instead of
+            # interleaving with them (duolib.train.epochs): another random stream, another key.
+            *(("shared-epochs",) if member.method == "ivon" and shares_epochs else ()),
         )
         checkpoint = cache.root() / "checkpoints" / f"{key}.pt"
 
