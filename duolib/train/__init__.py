@@ -2,6 +2,8 @@
 
 * ``runtime``: device, mixed precision, loaders and inference (``predict_logits``);
 * ``loop``: the resumable epoch loop (``run_epochs``);
+* ``epochs``: augmented epochs of in-memory datasets, drawn once per seed and shared by every
+  model (bitwise the same training as augmenting on the fly);
 * ``ivon``: the IVON optimizer;
 * ``lpft``: linear probe, fine-tuning trials (``finetune_trials``, ``finetuned``) and pretraining.
 """
