@@ -31,7 +31,16 @@ from ._checks import row_chunks
 # perfectly separated, where the NLL keeps falling as the logits are scaled up forever.
 W_MAX = 1e3
 SUBSAMPLE_ROWS = 4096
-GRADIENT_TOL = 1e-10
+# A weight at a bound is freed only when the gradient pulls it inside by more than rounding
+# noise, and directions of the Hessian below its rounding noise (relative to its largest
+# eigenvalue) are not moved along: so a member with no effect (constant logits) keeps its
+# weight of exactly 0. The gradient's noise grows with the member's logits, so its tolerance is
+# per unit of the member's largest |logit| (at least 1). The float32 values are measured noise
+# with a margin: a constant member's gradient came out at up to 1.4e-7 per unit (2.3e-6 for
+# logits of -16.6), its curvature at up to 5e-6 of the largest; with the former absolute 1e-10
+# Newton freed such a weight and moved it (to 0.41 on torch 2.11, to 1.6e-9 here).
+GRADIENT_TOL = {torch.float32: 2e-6, torch.float64: 1e-10}
+HESSIAN_RCOND = {torch.float32: 1e-5, torch.float64: 1e-10}
 # Newton decrement (half of it is the predicted NLL decrease of a full Newton step): below
 # DECREMENT_TOL we are at the optimum; below FINAL_DECREMENT one more step gets there.
 DECREMENT_TOL = 1e-20
@@ -111,11 +120,17 @@ def _newton(members, labels, w, lower, upper, max_steps):
     """
     value, grad, hess = nll_and_derivatives(members, labels, w)
     noise = VALUE_NOISE[torch.promote_types(members[0].dtype, torch.float32)]
+    # Any float32 member brings float32 rounding into the derivatives.
+    precision = torch.float64 if all(m.dtype == torch.float64 for m in members) else torch.float32
+    rcond = HESSIAN_RCOND[precision]
+    gradient_tol = GRADIENT_TOL[precision] * np.array(
+        [max(1.0, float(m.abs().max())) for m in members]
+    )
     steps = 0
     for steps in range(1, max_steps + 1):  # noqa: B007 (steps is reported)
         # Weights at a bound stay there unless the gradient pulls them inside (by more than
         # rounding noise: a member with no effect must keep its weight of exactly 0).
-        held = ((w <= lower) & (grad > -GRADIENT_TOL)) | ((w >= upper) & (grad < GRADIENT_TOL))
+        held = ((w <= lower) & (grad > -gradient_tol)) | ((w >= upper) & (grad < gradient_tol))
         free = ~held
         if not free.any():
             break
@@ -125,7 +140,7 @@ def _newton(members, labels, w, lower, upper, max_steps):
         # members) or a member has no curvature at all (constant logits): directions that do
         # not change the NLL are not moved along.
         direction = np.zeros_like(w)
-        direction[free] = -np.linalg.pinv(h_free, rcond=1e-10, hermitian=True) @ g_free
+        direction[free] = -np.linalg.pinv(h_free, rcond=rcond, hermitian=True) @ g_free
         decrement = -float(g_free @ direction[free])  # Newton decrement squared
         if decrement < 0:  # numerically indefinite: fall back to steepest descent
             direction[free] = -g_free
