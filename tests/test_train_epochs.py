@@ -104,9 +104,8 @@ def test_a_corrupted_epoch_is_drawn_again(tmp_path, monkeypatch):
 
 
 def test_only_in_memory_single_process_training_is_shared():
-    rt = train.runtime()
     augment = v2.RandAugment()
-    assert epochs.shareable(easy_task(10, 0), augment, rt)
-    assert not epochs.shareable(easy_task(10, 0), None, rt)
-    assert not epochs.shareable(torch.utils.data.TensorDataset(torch.zeros(2)), augment, rt)
-    assert not epochs.shareable(easy_task(10, 0), augment, train.Runtime(rt.device, None, 2, 0))
+    assert epochs.shareable(easy_task(10, 0), augment, world_size=1)
+    assert not epochs.shareable(easy_task(10, 0), None, world_size=1)
+    assert not epochs.shareable(torch.utils.data.TensorDataset(torch.zeros(2)), augment)
+    assert not epochs.shareable(easy_task(10, 0), augment, world_size=2)

@@ -32,9 +32,10 @@ from .runtime import Runtime, loader
 EPOCHS_VERSION = 1
 
 
-def shareable(train_set, augment, rt: Runtime) -> bool:
-    """Whether ``run_epochs`` reads this training set's augmented epochs from the cache."""
-    return augment is not None and isinstance(train_set, data.ArrayDataset) and rt.world_size == 1
+def shareable(train_set, augment, world_size: int = 1) -> bool:
+    """Whether ``run_epochs`` reads this training set's augmented epochs from the cache (in a run
+    of ``world_size`` processes)."""
+    return augment is not None and isinstance(train_set, data.ArrayDataset) and world_size == 1
 
 
 def fingerprint(dataset: data.ArrayDataset) -> str:

@@ -121,7 +121,7 @@ def run_epochs(
     # Augmentation runs before the model's own resize and crop (on the image as loaded). On the
     # generated benchmark each augmented epoch is drawn once and shared by every model
     # (``duolib.train.epochs``); elsewhere the loader augments on the fly.
-    shared = shared_epochs.shareable(train_set, augment, rt)
+    shared = shared_epochs.shareable(train_set, augment, rt.world_size)
     fingerprint = shared_epochs.fingerprint(train_set) if shared else None
     base_set = train_set
     train_set = train_set.with_augmentation(augment) if augment is not None else train_set

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 
 from .. import cache, data, members, profiles, zoo
 from ..profiles import Profile, Recipe
+from . import epochs as shared_epochs
 from .loop import randaugment, run_epochs, validation_scores, warmup_cosine
 from .runtime import Runtime, barrier, cpu_state_dict, head_features, runtime
 
@@ -352,9 +353,7 @@ def finetune_trials(
         *data.cache_key_parts(dataset, settings, preprocessing),
         *(("scratch",) if member.method == "scratch" else ()),  # absent from older keys
     )
-    shares_epochs = isinstance(train_set, data.ArrayDataset) and (
-        randaugment(recipe.randaugment, recipe.hflip) is not None
-    )
+    augment = randaugment(recipe.randaugment, recipe.hflip)
     probed: dict = {}  # the linear-probed model, built only if some trial must be trained
 
     def linear_probed(run: Runtime):
@@ -391,7 +390,11 @@ def finetune_trials(
             trial_seed,
             # IVON's weight samples now follow each shared augmented epoch's draws instead of
             # interleaving with them (duolib.train.epochs): another random stream, another key.
-            *(("shared-epochs",) if member.method == "ivon" and shares_epochs else ()),
+            *(
+                ("shared-epochs",)
+                if member.method == "ivon" and shared_epochs.shareable(train_set, augment)
+                else ()
+            ),
         )
         checkpoint = cache.root() / "checkpoints" / f"{key}.pt"
 
@@ -410,7 +413,7 @@ def finetune_trials(
                 weight_decay=hyper["weight_decay"],
                 batch_size=recipe.batch_size,
                 warmup_fraction=recipe.warmup_fraction,
-                augment=randaugment(recipe.randaugment, recipe.hflip),
+                augment=augment,
                 checkpoint=ckpt,
                 seed=trial_seed,
                 rt=run,
